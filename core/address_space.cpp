@@ -1,0 +1,95 @@
+#include "core/address_space.h"
+
+#include <sys/mman.h>
+
+#include <cstring>
+#include <new>
+
+namespace emu {
+
+AddressSpace::AddressSpace(u32 ram_bytes) : ram_size_(ram_bytes) {
+  // One anonymous mapping: untouched guest RAM costs no host memory, and it reads as zeros.
+  void* p = mmap(nullptr, ram_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  ram_ = static_cast<u8*>(p);
+  code_pages_.assign(ram_bytes >> 12, false);
+  ports_.assign(65536, nullptr);
+}
+
+AddressSpace::~AddressSpace() { munmap(ram_, ram_size_); }
+
+void AddressSpace::map_rom(u32 base, const std::vector<u8>& image) {
+  auto storage = std::make_unique<u8[]>(image.size());
+  std::memcpy(storage.get(), image.data(), image.size());
+  regions_.push_back({base, static_cast<u32>(image.size()), storage.get(), nullptr});
+  rom_storage_.push_back(std::move(storage));
+}
+
+void AddressSpace::map_mmio(u32 base, u32 size, MmioHandler* handler) {
+  regions_.push_back({base, size, nullptr, handler});
+}
+
+void AddressSpace::map_ports(u16 first, u16 count, PortHandler* handler) {
+  for (u32 p = first; p < u32{first} + count && p < 65536; ++p) ports_[p] = handler;
+}
+
+const AddressSpace::Region* AddressSpace::find(u32 paddr) const {
+  for (auto it = regions_.rbegin(); it != regions_.rend(); ++it)
+    if (paddr - it->base < it->size) return &*it;
+  return nullptr;
+}
+
+u8* AddressSpace::host_page(u32 paddr, bool write) {
+  if (const Region* r = find(paddr)) {
+    // A region must cover the whole page to be reached through a host pointer.
+    const u32 page = paddr & ~0xFFFu;
+    if (r->rom && !write && page >= r->base && page + 0x1000 - r->base <= r->size)
+      return r->rom + (page - r->base);
+    return nullptr;
+  }
+  if (paddr < ram_size_) return ram_ + (paddr & ~0xFFFu);
+  return nullptr;
+}
+
+u32 AddressSpace::read(u32 paddr, unsigned size) {
+  if (const Region* r = find(paddr)) {
+    const u32 off = paddr - r->base;
+    if (r->mmio) return r->mmio->mmio_read(off, size);
+    u32 v = 0;
+    for (unsigned i = 0; i < size; ++i) v |= u32{off + i < r->size ? r->rom[off + i] : u8{0xFF}} << (8 * i);
+    return v;
+  }
+  if (paddr < ram_size_ && size <= ram_size_ - paddr) {
+    u32 v = 0;
+    std::memcpy(&v, ram_ + paddr, size);
+    return v;
+  }
+  return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+}
+
+void AddressSpace::write(u32 paddr, unsigned size, u32 value) {
+  if (const Region* r = find(paddr)) {
+    if (r->mmio) r->mmio->mmio_write(paddr - r->base, size, value);
+    return;  // writes to ROM are ignored
+  }
+  if (paddr < ram_size_ && size <= ram_size_ - paddr) {
+    std::memcpy(ram_ + paddr, &value, size);
+    notify_code_write(paddr, size);
+  }
+}
+
+u32 AddressSpace::port_read(u16 port, unsigned size) {
+  if (PortHandler* h = ports_[port]) return h->port_read(port, size);
+  return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;  // nothing answers: the bus floats high
+}
+
+void AddressSpace::port_write(u16 port, unsigned size, u32 value) {
+  if (PortHandler* h = ports_[port]) h->port_write(port, size, value);
+}
+
+void AddressSpace::set_code_page(u32 paddr, bool on) {
+  const u32 page = paddr >> 12;
+  if (page < code_pages_.size()) code_pages_[page] = on;
+}
+
+}  // namespace emu

@@ -1,0 +1,271 @@
+// The processor: architectural state plus the mechanisms every instruction uses — segmented and
+// linear memory access through the MMU and its software TLB, segment loading, exception and
+// interrupt delivery, task switches. Instruction semantics live in translator/; they call these.
+//
+// Error handling: every operation that can fault returns false (or Status::Fault) after recording
+// the exception in `pending`; the caller returns Status::Fault up to the dispatcher, which calls
+// deliver_pending(). Nothing is written to architectural state by an instruction before all of its
+// checks have passed, so faults are precise (SDM Vol. 3A, 6.5).
+#pragma once
+#include <cstring>
+
+#include "core/address_space.h"
+#include "core/cpu_state.h"
+#include "core/guest_log.h"
+#include "core/status.h"
+
+namespace emu {
+
+// Exception vectors (SDM Vol. 3A, Table 6-1).
+enum Vector : u8 {
+  kDE = 0, kDB = 1, kNMI = 2, kBP = 3, kOF = 4, kBR = 5, kUD = 6, kNM = 7, kDF = 8,
+  kTS = 10, kNP = 11, kSS = 12, kGP = 13, kPF = 14, kMF = 16, kAC = 17, kMC = 18,
+};
+
+enum class Access : u8 { Read, Write, Execute };
+
+// Why the CPU is entering an interrupt or exception handler; it decides the privilege checks
+// (software INT n checks the gate DPL) and what EIP is pushed.
+enum class EventKind : u8 {
+  Exception,     // fault or trap raised by an instruction; pushes an error code where defined
+  External,      // INTR from the interrupt controller, or NMI
+  Software,      // INT n, INT3, INTO (gate DPL checked against CPL; IOPL-sensitive in V86)
+  Icebp,         // INT1 (F1): like an external event for privilege checks
+};
+
+struct PendingException {
+  bool active = false;
+  u8 vector = 0;
+  bool has_error = false;
+  u32 error = 0;
+};
+
+// Why run() returned, for the machine and the frontends.
+enum class StopReason : u8 { Budget, Halted, TripleFault, Shutdown, Breakpoint, Exit };
+
+// Interrupt controller seen from the CPU: the PIC (or, later, an APIC) implements this.
+class InterruptController {
+ public:
+  virtual ~InterruptController() = default;
+  virtual bool intr_pending() = 0;   // INTR line level
+  virtual u8 acknowledge() = 0;      // INTA cycle: returns the vector
+};
+
+// Counts of what the CPU did, for the monitor, the debugger and the tests.
+struct CpuCounters {
+  u64 instructions = 0;
+  u64 exceptions[32] = {};
+  u64 interrupts = 0;
+  u64 triple_faults = 0;
+  // Sensitive and privileged instructions executed, per operation (indexed by the translator's
+  // Op number): all of them, and those run outside ring 0 (CPL > 0 or V86), where a virtual
+  // machine monitor has to intervene (DESIGN §3).
+  static constexpr unsigned kOpSlots = 320;
+  u64 vmm_total[kOpSlots] = {};
+  u64 vmm_outside_ring0[kOpSlots] = {};
+};
+
+class Cpu {
+ public:
+  explicit Cpu(AddressSpace& bus);
+
+  CpuState s;
+  AddressSpace& bus;
+  PendingException pending;
+  CpuCounters counters;
+  InterruptController* pic = nullptr;
+  bool nmi_pending = false;
+  bool triple_fault = false;  // set when a third fault shuts the CPU down (SDM Vol. 3A, 6.15 #DF)
+
+  // Power-on / RESET# state (SDM Vol. 3A, 10.1.1, Table 10-1). INIT-like reset keeps nothing.
+  void reset();
+
+  // ---- exceptions -------------------------------------------------------------------------
+  // Records an exception; returns false so checks can be written `if (!x) return cpu.fault(...)`.
+  bool fault(u8 vector) {
+    pending = {true, vector, false, 0};
+    return false;
+  }
+  bool fault(u8 vector, u32 error) {
+    pending = {true, vector, true, error};
+    return false;
+  }
+  Status raise(u8 vector) { return fault(vector), Status::Fault; }
+  Status raise(u8 vector, u32 error) { return fault(vector, error), Status::Fault; }
+  // #GP(0) / #SS(0) for a bad access through segment `s`.
+  bool segment_fault(Seg s) { return fault(s == Seg::SS ? kSS : kGP, 0); }
+
+  // Delivers the pending exception (with #DF and triple-fault escalation). EIP must point at the
+  // faulting instruction (faults) or after it (traps), as the caller arranged.
+  void deliver_pending();
+  // Delivers an interrupt or exception through the IVT/IDT. `return_eip` is what gets pushed.
+  // Returns false if delivery itself faulted (then `pending` holds the new exception).
+  bool deliver(u8 vector, EventKind kind, bool has_error, u32 error, u32 return_eip);
+  // Checks INTR/NMI and delivers one if allowed. Returns true if an event was taken.
+  bool service_interrupts();
+
+  // ---- segmented memory ---------------------------------------------------------------------
+  // Checks that `len` bytes at `offset` through segment `s` may be read or written.
+  bool check_segment(Seg s, u32 offset, u32 len, bool write) {
+    const SegmentCache& c = s_seg(s);
+    // offset .. offset+len-1 must lie in [lo, hi]; written so that no sum overflows.
+    if (offset < c.lo || offset > c.hi || c.hi - offset < len - 1 || !c.usable) [[unlikely]]
+      return segment_fault(s);
+    if (write ? !c_writable(c) : !c_readable(c)) [[unlikely]]
+      return segment_fault(s);
+    return true;
+  }
+
+  template <typename T>
+  bool read(Seg s, u32 offset, T& out) {
+    if (!check_segment(s, offset, sizeof(T), false)) return false;
+    return read_linear(s_seg(s).base + offset, out);
+  }
+  template <typename T>
+  bool write(Seg s, u32 offset, T value) {
+    if (!check_segment(s, offset, sizeof(T), true)) return false;
+    return write_linear(s_seg(s).base + offset, value);
+  }
+  // Checks that a later write of `len` bytes will succeed (segment and paging), without writing.
+  // Instructions that write several places (PUSH m, ENTER, far CALL) probe first so a fault
+  // leaves nothing half done.
+  bool probe_write(Seg s, u32 offset, u32 len);
+
+  // ---- linear memory (after segmentation, before paging) --------------------------------------
+  template <typename T>
+  bool read_linear(u32 lin, T& out) {
+    const TlbEntry& e = tlb_[user_ ? 1 : 0][(lin >> 12) & (kTlbSize - 1)];
+    if (e.read_tag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000 - sizeof(T)) [[likely]] {
+      std::memcpy(&out, reinterpret_cast<const u8*>(e.addend + lin), sizeof(T));
+      return true;
+    }
+    u32 v = 0;
+    if (!access_slow(lin, sizeof(T), Access::Read, &v, user_)) return false;
+    out = static_cast<T>(v);
+    return true;
+  }
+  template <typename T>
+  bool write_linear(u32 lin, T value) {
+    const TlbEntry& e = tlb_[user_ ? 1 : 0][(lin >> 12) & (kTlbSize - 1)];
+    if (e.write_tag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000 - sizeof(T)) [[likely]] {
+      std::memcpy(reinterpret_cast<u8*>(e.addend + lin), &value, sizeof(T));
+      return true;
+    }
+    u32 v = static_cast<u32>(value);
+    return access_slow(lin, sizeof(T), Access::Write, &v, user_);
+  }
+  // Supervisor ("implicit") accesses: descriptor tables and the TSS are read with supervisor
+  // privilege whatever the CPL (SDM Vol. 3A, 4.6.1).
+  bool read_system(u32 lin, unsigned size, u32& out) { return access_slow(lin, size, Access::Read, &out, false); }
+  bool write_system(u32 lin, unsigned size, u32 value) { return access_slow(lin, size, Access::Write, &value, false); }
+  bool read_linear_bytes(u32 lin, u8* out, u32 len);  // any length; faults before any byte is used
+
+  // Instruction fetch: linear address to physical, with the execute permission of the current
+  // privilege. Used by the decoder and the block cache.
+  bool translate_fetch(u32 lin, u32& phys);
+  bool fetch_byte(u32 lin, u8& out);
+
+  // Linear to physical for the current CPL, filling the TLB; false with #PF pending on a fault.
+  bool translate(u32 lin, Access access, bool user, u32& phys);
+  // Page walk without side effects (no A/D updates, no TLB fill) for debuggers and tools.
+  bool probe_translation(u32 lin, u32& phys) const;
+
+  // ---- stack ---------------------------------------------------------------------------------
+  u32 sp_mask() const { return s.stack32() ? 0xFFFFFFFFu : 0xFFFFu; }
+  u32 sp() const { return s.gpr[ESP] & sp_mask(); }
+  void set_sp(u32 v) {
+    if (s.stack32()) s.gpr[ESP] = v;
+    else s.gpr[ESP] = (s.gpr[ESP] & 0xFFFF0000u) | (v & 0xFFFF);
+  }
+  template <typename T>
+  bool push(T value) {
+    const u32 nsp = (sp() - sizeof(T)) & sp_mask();
+    if (!write(Seg::SS, nsp, value)) return false;
+    set_sp(nsp);
+    return true;
+  }
+  template <typename T>
+  bool pop(T& out) {
+    if (!read(Seg::SS, sp(), out)) return false;
+    set_sp(sp() + sizeof(T));
+    return true;
+  }
+
+  // ---- segments, control registers, flags ---------------------------------------------------
+  // MOV/POP to a segment register with the protected-mode checks (SDM Vol. 3A, 5.4-5.6), or the
+  // real/V86-mode rule base = selector << 4.
+  bool load_segment(Seg s, u16 selector);
+  // Loads a segment register in real or V86 mode: base = selector * 16, limit and rights kept.
+  void load_segment_real(Seg s, u16 selector);
+  // Reads the 8-byte descriptor for `selector` from the GDT or LDT. Faults with #GP(sel) (or the
+  // given vector) when the selector is outside the table.
+  bool read_descriptor(u16 selector, u64& out, u8 vector = kGP);
+  // Sets the accessed bit of a descriptor in memory, as a load does (SDM Vol. 3A, 3.4.5.1).
+  bool mark_accessed(u16 selector, u64 descriptor);
+  static SegmentCache cache_from_descriptor(u16 selector, u64 d);
+
+  bool set_cr0(u32 value);  // returns false (with #GP) for invalid combinations
+  bool set_cr3(u32 value);
+  bool set_cr4(u32 value);
+  // Writes EFLAGS, changing only the bits in `mask` (POPF/IRET decide which bits are allowed).
+  void set_eflags(u32 value, u32 mask);
+  void set_cpl(u8 cpl) {
+    s.cpl = cpl;
+    user_ = cpl == 3;
+  }
+  // Recomputes mode-dependent cached values after a mode change (CR0.PE, EFLAGS.VM, CS load).
+  void mode_changed();
+
+  // I/O permission: CPL <= IOPL, or the TSS I/O bitmap allows all `size` ports (SDM Vol. 1,
+  // 18.5). In V86 mode only the bitmap counts.
+  bool io_allowed(u16 port, unsigned size);
+
+  // Task switch through the TSS (SDM Vol. 3A, 7.3) — task_switch.cpp.
+  enum class TaskSwitchSource : u8 { Call, Jump, Iret, Interrupt };
+  bool task_switch(u16 selector, u64 descriptor, TaskSwitchSource source, u32 return_eip, bool has_error = false,
+                   u32 error = 0);
+
+  // ---- TLB ----------------------------------------------------------------------------------
+  void tlb_flush_all();
+  void tlb_flush_nonglobal();
+  void tlb_flush_page(u32 lin);
+  // Removes every write fast path to physical page `paddr`, so that writes to it reach the bus
+  // (and its code-write listener). Called when translated code appears on a page.
+  void tlb_protect_physical_page(u32 paddr);
+
+  bool user() const { return user_; }
+
+  // Set by the block cache; tells the dispatcher that the current block may have been changed.
+  bool code_changed = false;
+
+ private:
+  static constexpr unsigned kTlbSize = 256;
+  static constexpr u32 kInvalidTag = 1;  // never equals a page-aligned address
+  struct TlbEntry {
+    u32 read_tag = kInvalidTag;
+    u32 write_tag = kInvalidTag;
+    uintptr_t addend = 0;   // host pointer = addend + linear address
+    u32 phys_page = 0;
+    bool global = false;
+    bool large = false;  // from a 4 MiB page
+  };
+
+  const SegmentCache& s_seg(Seg seg) const { return s.seg[static_cast<u8>(seg)]; }
+  static bool c_readable(const SegmentCache& c) { return !c.is_code() || (c.attrs & desc::kWritable); }
+  bool c_writable(const SegmentCache& c) const {
+    // Real and V86 mode: every segment can be written. Protected mode: writable data only.
+    if (!s.protected_mode() || s.v86()) return true;
+    return !c.is_code() && (c.attrs & desc::kWritable);
+  }
+  bool access_slow(u32 lin, unsigned size, Access access, u32* value, bool user);
+  bool walk(u32 lin, Access access, bool user, u32& phys, bool& writable, bool& global, bool& large, bool set_bits);
+  void deliver_real(u8 vector, u32 return_eip, bool& ok);
+  bool deliver_protected(u8 vector, EventKind kind, bool has_error, u32 error, u32 return_eip);
+  bool delivering_ = false;   // inside deliver(): a new fault now is a contributory/#DF case
+  u8 delivering_vector_ = 0;
+
+  TlbEntry tlb_[2][kTlbSize];  // [0] supervisor, [1] user
+  bool user_ = false;
+};
+
+}  // namespace emu

@@ -1,0 +1,1 @@
+// Placeholder: the DMA API is being written.

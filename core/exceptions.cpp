@@ -1,0 +1,244 @@
+// Interrupt and exception delivery: the real-mode IVT, the protected-mode IDT with interrupt,
+// trap and task gates, privilege changes with a stack switch (including out of V86 mode), and the
+// double-fault / triple-fault rules. SDM Vol. 3A, chapter 6.
+#include "core/cpu.h"
+
+namespace emu {
+
+namespace {
+
+// Exception classes for the double-fault rule (SDM Vol. 3A, Table 6-4).
+enum class FaultClass { Benign, Contributory, PageFault };
+FaultClass classify(u8 vector) {
+  switch (vector) {
+    case kDE:
+    case kTS:
+    case kNP:
+    case kSS:
+    case kGP: return FaultClass::Contributory;
+    case kPF: return FaultClass::PageFault;
+    default: return FaultClass::Benign;
+  }
+}
+
+// Table 6-5: which first/second pairs become #DF.
+bool is_double_fault(u8 first, u8 second) {
+  const FaultClass a = classify(first), b = classify(second);
+  if (a == FaultClass::Contributory && b == FaultClass::Contributory) return true;
+  if (a == FaultClass::PageFault && b != FaultClass::Benign) return true;
+  return false;
+}
+
+}  // namespace
+
+void Cpu::deliver_pending() {
+  if (!pending.active) return;
+  PendingException current = pending;
+  // Exceptions raised while delivering are handled serially, combined into #DF, or end in a
+  // triple fault. Benign ones can chain, so the loop is bounded explicitly.
+  for (int round = 0; round < 8; ++round) {
+    pending = {};
+    if (current.vector < 32) ++counters.exceptions[current.vector];
+    if (deliver(current.vector, EventKind::Exception, current.has_error, current.error, s.eip)) return;
+    const PendingException next = pending;
+    if (current.vector == kDF) {
+      // A fault while delivering #DF shuts the processor down (SDM Vol. 3A, 6.15, Interrupt 8).
+      triple_fault = true;
+      ++counters.triple_faults;
+      pending = {};
+      return;
+    }
+    if (is_double_fault(current.vector, next.vector)) current = {true, kDF, true, 0};
+    else current = next;
+  }
+  triple_fault = true;
+  ++counters.triple_faults;
+  pending = {};
+}
+
+bool Cpu::deliver(u8 vector, EventKind kind, bool has_error, u32 error, u32 return_eip) {
+  s.halted = false;
+  if (!s.protected_mode()) {
+    bool ok = true;
+    deliver_real(vector, return_eip, ok);
+    return ok;
+  }
+  return deliver_protected(vector, kind, has_error, error, return_eip);
+}
+
+// Real mode: the IVT at IDTR.base holds 4-byte CS:IP vectors; push FLAGS, CS, IP and clear IF,
+// TF and AC (SDM Vol. 3A, 21.1.4; Vol. 2A INT n "REAL-ADDRESS-MODE" operation).
+void Cpu::deliver_real(u8 vector, u32 return_eip, bool& ok) {
+  ok = false;
+  const u32 entry = u32{vector} * 4;
+  if (entry + 3 > s.idtr.limit) {
+    fault(kGP, 0);
+    return;
+  }
+  u32 ivt;
+  if (!read_system(s.idtr.base + entry, 4, ivt)) return;
+  const u32 nsp = (sp() - 6) & sp_mask();
+  if (!probe_write(Seg::SS, nsp, 6)) return;
+  const u32 fl = s.flags.value();
+  push<u16>(static_cast<u16>(fl));
+  push<u16>(s.sreg(Seg::CS).selector);
+  push<u16>(static_cast<u16>(return_eip));
+  s.flags.bits &= ~(eflags::IF | eflags::TF | eflags::AC | eflags::RF);
+  load_segment_real(Seg::CS, static_cast<u16>(ivt >> 16));
+  s.eip = ivt & 0xFFFF;
+  ok = true;
+}
+
+bool Cpu::deliver_protected(u8 vector, EventKind kind, bool has_error, u32 error, u32 return_eip) {
+  // The EXT bit of error codes: set when the event came from outside the program.
+  const u32 ext = (kind == EventKind::Software) ? 0 : 1;
+  const u32 idt_error = u32{vector} * 8 + 2 + ext;
+  if (kind == EventKind::Software && s.v86() && s.iopl() < 3) return fault(kGP, 0);  // SDM Vol. 3A, 20.3.1
+  if (u32{vector} * 8 + 7 > s.idtr.limit) return fault(kGP, idt_error);
+  u32 lo, hi;
+  if (!read_system(s.idtr.base + vector * 8, 4, lo) || !read_system(s.idtr.base + vector * 8 + 4, 4, hi)) return false;
+  const u8 gate_type = (hi >> 8) & 0x1F;  // S bit and type: system descriptors have S = 0
+  const u8 gate_dpl = (hi >> 13) & 3;
+  const bool gate_present = hi & 0x8000;
+  const bool gate32 = gate_type & 0x8;
+  if (gate_type != 0x5 && gate_type != 0x6 && gate_type != 0x7 && gate_type != 0xE && gate_type != 0xF)
+    return fault(kGP, idt_error);
+  if (kind == EventKind::Software && gate_dpl < s.cpl) return fault(kGP, idt_error);
+  if (!gate_present) return fault(kNP, idt_error);
+
+  if (gate_type == 0x5) {
+    // Task gate (SDM Vol. 3A, 7.3): the selector names a TSS descriptor in the GDT.
+    const u16 tss_sel = static_cast<u16>(lo >> 16);
+    if (tss_sel & 4) return fault(kGP, (tss_sel & 0xFFFC) | ext);
+    u64 d;
+    if (!read_descriptor(tss_sel, d)) return false;
+    const u8 type = (d >> 40) & 0x1F;
+    if (type != 0x01 && type != 0x09) return fault(kGP, (tss_sel & 0xFFFC) | ext);  // must be an available TSS
+    if (!(d & (u64{1} << 47))) return fault(kNP, (tss_sel & 0xFFFC) | ext);
+    return task_switch(tss_sel, d, TaskSwitchSource::Interrupt, return_eip, has_error, error);
+  }
+
+  const u16 cs_sel = static_cast<u16>(lo >> 16);
+  u32 target = (lo & 0xFFFF) | (hi & 0xFFFF0000u);
+  if (!gate32) target &= 0xFFFF;
+  if ((cs_sel & 0xFFFC) == 0) return fault(kGP, ext);
+  u64 cs_desc;
+  if (!read_descriptor(cs_sel, cs_desc)) return false;
+  SegmentCache cs = cache_from_descriptor(cs_sel, cs_desc);
+  if (!cs.is_code() || cs.dpl() > s.cpl) return fault(kGP, (cs_sel & 0xFFFC) | ext);
+  if (!(cs.attrs & desc::kPresent)) return fault(kNP, (cs_sel & 0xFFFC) | ext);
+  const bool conforming = cs.attrs & desc::kExpandDown;
+  const bool from_v86 = s.v86();
+  const bool inner = !conforming && cs.dpl() < s.cpl;
+  if (from_v86 && (!inner || cs.dpl() != 0)) return fault(kGP, (cs_sel & 0xFFFC) | ext);  // SDM Vol. 3A, 20.3.1.1
+  const u8 new_cpl = inner ? cs.dpl() : s.cpl;
+  if (target > cs.limit) return fault(kGP, ext);
+
+  const unsigned width = gate32 ? 4 : 2;
+  const u32 old_flags = s.flags.value();
+  SegmentCache ss = s.sreg(Seg::SS);
+  u32 esp = s.gpr[ESP];
+  u32 values[10];
+  unsigned count = 0;
+
+  if (inner) {
+    // New stack from the TSS for the target privilege level (SDM Vol. 3A, 6.12.1).
+    const bool tss32 = desc::type(s.tr.attrs) & 0x8;
+    const u32 off = tss32 ? 4 + new_cpl * 8 : 2 + new_cpl * 4;
+    const u32 size = tss32 ? 8 : 4;
+    if (off + size - 1 > s.tr.limit) return fault(kTS, s.tr.selector & 0xFFFC);
+    u32 new_esp, new_ss_sel;
+    if (tss32) {
+      if (!read_system(s.tr.base + off, 4, new_esp) || !read_system(s.tr.base + off + 4, 2, new_ss_sel)) return false;
+    } else {
+      if (!read_system(s.tr.base + off, 2, new_esp) || !read_system(s.tr.base + off + 2, 2, new_ss_sel)) return false;
+    }
+    const u16 nss = static_cast<u16>(new_ss_sel);
+    if ((nss & 0xFFFC) == 0) return fault(kTS, ext);
+    if ((nss & 3) != new_cpl) return fault(kTS, (nss & 0xFFFC) | ext);
+    u64 ss_desc;
+    if (!read_descriptor(nss, ss_desc, kTS)) return false;
+    ss = cache_from_descriptor(nss, ss_desc);
+    if (ss.dpl() != new_cpl || ss.is_code() || !(ss.attrs & desc::kNonSystem) || !(ss.attrs & desc::kWritable))
+      return fault(kTS, (nss & 0xFFFC) | ext);
+    if (!(ss.attrs & desc::kPresent)) return fault(kSS, (nss & 0xFFFC) | ext);
+    esp = new_esp;
+    if (from_v86) {
+      values[count++] = s.sreg(Seg::GS).selector;
+      values[count++] = s.sreg(Seg::FS).selector;
+      values[count++] = s.sreg(Seg::DS).selector;
+      values[count++] = s.sreg(Seg::ES).selector;
+    }
+    values[count++] = s.sreg(Seg::SS).selector;
+    values[count++] = s.gpr[ESP];
+  }
+  values[count++] = old_flags;
+  values[count++] = s.sreg(Seg::CS).selector;
+  values[count++] = return_eip;
+  if (has_error) values[count++] = error;
+
+  // Check the whole frame against the (new) stack's limit and paging before writing any of it.
+  const u32 mask = ss.big() ? 0xFFFFFFFFu : 0xFFFFu;
+  const u32 frame = count * width;
+  const u32 top = (esp - frame) & mask;
+  const u32 stack_error = inner ? (ss.selector & 0xFFFC) | ext : 0;
+  if (top < ss.lo || top > ss.hi || ss.hi - top < frame - 1) return fault(kSS, stack_error);
+  const bool user_stack = new_cpl == 3;
+  u32 phys;
+  if (!translate(ss.base + top, Access::Write, user_stack, phys) ||
+      !translate(ss.base + top + frame - 1, Access::Write, user_stack, phys))
+    return false;
+  u32 addr = top + frame;
+  for (unsigned i = 0; i < count; ++i) {
+    addr -= width;
+    u32 v = values[i];
+    if (!access_slow(ss.base + (addr & mask), width, Access::Write, &v, user_stack)) return false;
+  }
+
+  // Commit: nothing below can fault.
+  if (inner) {
+    s.sreg(Seg::SS) = ss;
+    if (from_v86) {
+      for (Seg sg : {Seg::ES, Seg::DS, Seg::FS, Seg::GS}) {
+        SegmentCache& c = s.sreg(sg);
+        c = SegmentCache{};
+        c.selector = 0;
+        c.usable = false;
+        c.attrs = 0;
+        c.limit = 0;
+        c.refresh_bounds();
+      }
+    }
+  }
+  // A 16-bit stack changes only SP; the upper half of ESP keeps what it had (the TSS value on
+  // a stack switch).
+  s.gpr[ESP] = ss.big() ? top : (esp & 0xFFFF0000u) | top;
+  cs.selector = static_cast<u16>((cs_sel & 0xFFFC) | new_cpl);
+  cs.attrs |= desc::kAccessed;
+  s.sreg(Seg::CS) = cs;
+  s.eip = target;
+  u32 clear = eflags::TF | eflags::NT | eflags::RF | eflags::VM;
+  if (!(gate_type & 1)) clear |= eflags::IF;  // interrupt gate, not trap gate
+  s.flags.bits &= ~clear;
+  set_cpl(new_cpl);
+  return true;
+}
+
+bool Cpu::service_interrupts() {
+  if (s.interrupt_shadow) return false;
+  if (nmi_pending) {
+    nmi_pending = false;
+    ++counters.interrupts;
+    if (!deliver(kNMI, EventKind::External, false, 0, s.eip)) deliver_pending();
+    return true;
+  }
+  if ((s.flags.bits & eflags::IF) && pic && pic->intr_pending()) {
+    const u8 vector = pic->acknowledge();
+    ++counters.interrupts;
+    if (!deliver(vector, EventKind::External, false, 0, s.eip)) deliver_pending();
+    return true;
+  }
+  return false;
+}
+
+}  // namespace emu

@@ -1,0 +1,127 @@
+// Lazy EFLAGS. Most instructions set the six arithmetic flags, and most of those flags are never
+// read before the next instruction overwrites them. So an arithmetic instruction records only what
+// it did (the kind of operation, the operands and the result) and the flags are computed when a
+// Jcc, PUSHF, ADC or similar asks for them. Bochs and QEMU do the same.
+#pragma once
+#include "core/types.h"
+
+namespace emu {
+
+// The operation whose flags are pending. Anything not listed computes its flags eagerly.
+enum class FlagOp : u8 {
+  None,   // arithmetic flags are materialised in Flags::bits
+  Add,    // dst + src (+ carry_in for ADC)
+  Sub,    // dst - src (- carry_in for SBB); CMP, NEG (dst = 0) too
+  Logic,  // AND/OR/XOR/TEST: CF = OF = 0, AF undefined (0 here, as on P6)
+  Inc,    // like Add with src = 1, CF kept in carry_in
+  Dec,    // like Sub with src = 1, CF kept in carry_in
+};
+
+struct Flags {
+  // EFLAGS. The bits CF, PF, AF, ZF, SF and OF are valid only when op == FlagOp::None.
+  u32 bits = 0x2;
+  FlagOp op = FlagOp::None;
+  u8 width = 32;     // 8, 16 or 32
+  u8 carry_in = 0;   // ADC/SBB carry-in; for INC/DEC the preserved CF
+  u32 dst = 0, src = 0, result = 0;
+
+  u32 mask() const { return width == 32 ? 0xFFFFFFFFu : (1u << width) - 1; }
+  u32 sign_bit() const { return 1u << (width - 1); }
+
+  void set_lazy(FlagOp o, u8 w, u32 d, u32 s, u32 r, u8 cin = 0) {
+    op = o;
+    width = w;
+    dst = d;
+    src = s;
+    result = r;
+    carry_in = cin;
+  }
+
+  bool cf() const {
+    const u32 m = mask();
+    switch (op) {
+      case FlagOp::None: return bits & 1;
+      case FlagOp::Add: return carry_in ? (result & m) <= (dst & m) : (result & m) < (dst & m);
+      case FlagOp::Sub: return carry_in ? (dst & m) <= (src & m) : (dst & m) < (src & m);
+      case FlagOp::Logic: return false;
+      case FlagOp::Inc:
+      case FlagOp::Dec: return carry_in;
+    }
+    return false;
+  }
+  bool zf() const { return op == FlagOp::None ? (bits >> 6) & 1 : (result & mask()) == 0; }
+  bool sf() const { return op == FlagOp::None ? (bits >> 7) & 1 : (result & sign_bit()) != 0; }
+  bool pf() const {
+    if (op == FlagOp::None) return (bits >> 2) & 1;
+    u8 v = static_cast<u8>(result);  // parity of the low byte only (SDM Vol. 1, 3.4.3.1)
+    v ^= v >> 4;
+    v ^= v >> 2;
+    v ^= v >> 1;
+    return !(v & 1);
+  }
+  bool af() const {
+    switch (op) {
+      case FlagOp::None: return (bits >> 4) & 1;
+      case FlagOp::Logic: return false;
+      default: return ((dst ^ src ^ result) >> 4) & 1;
+    }
+  }
+  bool of() const {
+    const u32 sb = sign_bit();
+    switch (op) {
+      case FlagOp::None: return (bits >> 11) & 1;
+      case FlagOp::Add:
+      case FlagOp::Inc: return ((dst ^ result) & (src ^ result) & sb) != 0;
+      case FlagOp::Sub:
+      case FlagOp::Dec: return ((dst ^ src) & (dst ^ result) & sb) != 0;
+      case FlagOp::Logic: return false;
+    }
+    return false;
+  }
+
+  // Computes the pending arithmetic flags into `bits` and forgets the lazy record.
+  void materialise() {
+    if (op == FlagOp::None) return;
+    u32 a = 0;
+    a |= cf() ? 0x001 : 0;
+    a |= pf() ? 0x004 : 0;
+    a |= af() ? 0x010 : 0;
+    a |= zf() ? 0x040 : 0;
+    a |= sf() ? 0x080 : 0;
+    a |= of() ? 0x800 : 0;
+    bits = (bits & ~0x8D5u) | a;
+    op = FlagOp::None;
+  }
+
+  // The full EFLAGS value as PUSHF would see it.
+  u32 value() const {
+    Flags copy = *this;
+    copy.materialise();
+    return copy.bits | 0x2;
+  }
+
+  // Replaces the arithmetic flags given in `which` with those of `values`.
+  void set_arith(u32 which, u32 values) {
+    materialise();
+    bits = (bits & ~which) | (values & which);
+  }
+  void set_cf(bool v) { set_arith(1, v ? 1 : 0); }
+
+  // Evaluates condition code cc (the low nibble of Jcc/SETcc/CMOVcc; SDM Vol. 1, Appendix B).
+  bool condition(u8 cc) const {
+    bool r;
+    switch (cc >> 1) {
+      case 0: r = of(); break;
+      case 1: r = cf(); break;
+      case 2: r = zf(); break;
+      case 3: r = cf() || zf(); break;
+      case 4: r = sf(); break;
+      case 5: r = pf(); break;
+      case 6: r = sf() != of(); break;
+      default: r = zf() || (sf() != of()); break;
+    }
+    return (cc & 1) ? !r : r;
+  }
+};
+
+}  // namespace emu

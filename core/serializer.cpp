@@ -1,0 +1,1 @@
+// Placeholder: the serializer is being written.

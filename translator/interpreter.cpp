@@ -1,0 +1,281 @@
+#include "translator/interpreter.h"
+
+#include <algorithm>
+
+#include "translator/decoder.h"
+#include "translator/semantics/select.h"
+
+namespace emu {
+
+namespace {
+u64 block_key(u32 phys, bool code32) { return (u64{phys} << 1) | (code32 ? 1 : 0); }
+unsigned fast_slot(u32 phys) { return (phys ^ (phys >> 12)) & 4095; }
+}  // namespace
+
+Interpreter::Interpreter(Cpu& cpu) : cpu_(cpu) { cpu_.bus.set_code_write_listener(this); }
+
+Interpreter::~Interpreter() {
+  if (cpu_.bus.ram()) cpu_.bus.set_code_write_listener(nullptr);
+}
+
+void Interpreter::flush() {
+  for (auto& [key, b] : blocks_) {
+    b->valid = false;
+    cpu_.bus.set_code_page(b->phys, false);
+    cpu_.bus.set_code_page(b->phys_end_page, false);
+    graveyard_.push_back(std::move(b));
+  }
+  blocks_.clear();
+  blocks_by_page_.clear();
+  std::fill(std::begin(fast_cache_), std::end(fast_cache_), nullptr);
+  cpu_.code_changed = true;
+}
+
+void Interpreter::code_written(u32 paddr, u32 len) {
+  const u32 page = paddr & ~0xFFFu;
+  auto it = blocks_by_page_.find(page);
+  if (it == blocks_by_page_.end()) return;
+  auto& list = it->second;
+  // Drop exactly the blocks whose bytes overlap the write.
+  for (std::size_t k = 0; k < list.size();) {
+    Block* b = list[k];
+    const bool overlaps = b->phys < paddr + len && paddr < b->phys + b->byte_len;
+    if (!overlaps) {
+      ++k;
+      continue;
+    }
+    b->valid = false;
+    ++stats_.blocks_invalidated;
+    cpu_.code_changed = true;
+    list[k] = list.back();
+    list.pop_back();
+    // Also unlink it from the other page's list when it crosses a page.
+    if (b->phys_end_page != page) {
+      auto other = blocks_by_page_.find(b->phys_end_page);
+      if (other != blocks_by_page_.end()) std::erase(other->second, b);
+    } else if ((b->phys & ~0xFFFu) != page) {
+      auto other = blocks_by_page_.find(b->phys & ~0xFFFu);
+      if (other != blocks_by_page_.end()) std::erase(other->second, b);
+    }
+    Block*& slot = fast_cache_[fast_slot(b->phys)];
+    if (slot == b) slot = nullptr;
+    auto node = blocks_.find(block_key(b->phys, b->code32));
+    if (node != blocks_.end() && node->second.get() == b) {
+      graveyard_.push_back(std::move(node->second));
+      blocks_.erase(node);
+    }
+  }
+  if (list.empty()) {
+    blocks_by_page_.erase(it);
+    cpu_.bus.set_code_page(page, false);
+  }
+}
+
+void Interpreter::retire_invalidated() { graveyard_.clear(); }
+
+std::unique_ptr<Block> Interpreter::build(u32 phys, u32 lin, bool code32) {
+  auto b = std::make_unique<Block>();
+  b->phys = phys;
+  b->eip = cpu_.s.eip;
+  b->code32 = code32;
+  b->phys_end_page = phys & ~0xFFFu;
+  const SegmentCache& cs = cpu_.s.sreg(Seg::CS);
+  u32 off = 0;
+  const u32 page_left = 0x1000 - (phys & 0xFFF);
+  while (b->insns.size() < kMaxBlockInsns) {
+    const u32 eip = b->eip + off;
+    const bool first = b->insns.empty();
+    if (eip > cs.limit) {
+      if (first) {
+        cpu_.fault(kGP, 0);
+        return nullptr;
+      }
+      break;
+    }
+    const u32 limit_left = cs.limit - eip + 1 == 0 ? 0xFFFFFFFFu : cs.limit - eip + 1;
+    u8 bytes[16];
+    u32 in_page = std::min<u32>({15, page_left - off, limit_left});
+    for (u32 k = 0; k < in_page; ++k) bytes[k] = static_cast<u8>(cpu_.bus.read(phys + off + k, 1));
+    DecodedInsn insn;
+    DecodeStatus st = decode(bytes, in_page, code32, insn);
+    u32 avail = in_page;
+    if (st == DecodeStatus::Truncated && in_page == page_left - off && in_page < 15 && limit_left > in_page) {
+      // The instruction continues on the next page. It gets a block of its own, so a later
+      // remapping of either page is seen at lookup.
+      if (!first) break;
+      u32 phys2;
+      if (!cpu_.translate_fetch(lin + in_page, phys2)) return nullptr;  // #PF on the second page
+      avail = std::min<u32>(15, limit_left);
+      for (u32 k = in_page; k < avail; ++k) bytes[k] = static_cast<u8>(cpu_.bus.read(phys2 + (k - in_page), 1));
+      st = decode(bytes, avail, code32, insn);
+      b->phys_end_page = phys2 & ~0xFFFu;
+    }
+    if (st != DecodeStatus::Ok) {
+      if (!first) break;
+      // Too long (>15 bytes) or cut off by the CS limit: #GP(0) (SDM Vol. 2A, 2.3.11; Vol. 3A 5.3).
+      cpu_.fault(kGP, 0);
+      return nullptr;
+    }
+    bind_handler(insn);
+    b->insns.push_back(insn);
+    ++stats_.instructions_decoded;
+    off += insn.len;
+    if (insn.entry->attrs & attr::kEndsBlock) break;
+    if (off >= page_left) break;
+  }
+  b->byte_len = off;
+  return b;
+}
+
+Block* Interpreter::lookup_or_build() {
+  const SegmentCache& cs = cpu_.s.sreg(Seg::CS);
+  const u32 eip = cpu_.s.eip;
+  if (eip > cs.limit) {
+    cpu_.fault(kGP, 0);
+    return nullptr;
+  }
+  const u32 lin = cs.base + eip;
+  u32 phys;
+  if (!cpu_.translate_fetch(lin, phys)) return nullptr;
+  const bool code32 = cs.big();
+  ++stats_.block_lookups;
+
+  Block* b = fast_cache_[fast_slot(phys)];
+  if (!b || b->phys != phys || b->code32 != code32) {
+    auto it = blocks_.find(block_key(phys, code32));
+    b = it != blocks_.end() ? it->second.get() : nullptr;
+  }
+  if (b) {
+    // The block must still fit the current CS limit, and a page-crossing instruction's second
+    // page must still map to the same physical page.
+    bool usable = eip + b->byte_len - 1 <= cs.limit;
+    if (usable && b->phys_end_page != (phys & ~0xFFFu)) {
+      u32 phys2;
+      if (!cpu_.translate_fetch(lin + b->byte_len - 1, phys2)) return nullptr;
+      usable = (phys2 & ~0xFFFu) == b->phys_end_page;
+    }
+    if (usable) {
+      fast_cache_[fast_slot(phys)] = b;
+      return b;
+    }
+    // Not usable here: build a one-off block for this CS and throw it away after use.
+    auto temp = build(phys, lin, code32);
+    if (!temp) return nullptr;
+    Block* raw = temp.get();
+    raw->valid = false;
+    graveyard_.push_back(std::move(temp));
+    return raw;
+  }
+
+  auto fresh = build(phys, lin, code32);
+  if (!fresh) return nullptr;
+  ++stats_.blocks_built;
+  b = fresh.get();
+  // Mark its pages as code so writes to them are reported to code_written().
+  for (u32 page : {phys & ~0xFFFu, b->phys_end_page}) {
+    auto& list = blocks_by_page_[page];
+    if (std::find(list.begin(), list.end(), b) == list.end()) list.push_back(b);
+    if (!cpu_.bus.is_code_page(page)) {
+      cpu_.bus.set_code_page(page, true);
+      cpu_.tlb_protect_physical_page(page);
+    }
+  }
+  auto old = blocks_.find(block_key(phys, code32));
+  if (old != blocks_.end()) graveyard_.push_back(std::move(old->second));
+  blocks_[block_key(phys, code32)] = std::move(fresh);
+  fast_cache_[fast_slot(phys)] = b;
+  return b;
+}
+
+void Interpreter::execute(Block& b, u64& budget) {
+  Cpu& c = cpu_;
+  c.code_changed = false;
+  ++b.executions;
+  u64 retired = 0;
+  for (const DecodedInsn& insn : b.insns) {
+    if (observer_) [[unlikely]]
+      observer_->before(c, insn);
+    const Status st = insn.fn(c, insn);
+    if (st == Status::Ok) [[likely]] {
+      c.s.eip += insn.len;
+      ++retired;
+      if (--budget == 0 || c.code_changed) break;
+      continue;
+    }
+    if (st == Status::Fault) {
+      // Charge the budget for the exception too, so a guest that faults forever (a #UD handler
+      // that returns to the same instruction) still returns control to the machine.
+      --budget;
+      c.deliver_pending();
+      break;
+    }
+    ++retired;  // Jumped, EndBlock, Halted: the instruction retired
+    --budget;
+    break;
+  }
+  c.counters.instructions += retired;
+}
+
+void Interpreter::single_step_trap() {
+  // Single-step trap after an instruction that began with TF = 1 (SDM Vol. 3A, 17.3.1.4):
+  // DR6.BS is set and #DB is delivered with EIP after the instruction.
+  cpu_.s.dr[6] |= 1u << 14;
+  ++cpu_.counters.exceptions[kDB];
+  if (!cpu_.deliver(kDB, EventKind::Exception, false, 0, cpu_.s.eip)) cpu_.deliver_pending();
+}
+
+void Interpreter::step() {
+  retire_invalidated();
+  if (cpu_.pending.active) cpu_.deliver_pending();
+  Block* b = lookup_or_build();
+  if (!b) {
+    cpu_.deliver_pending();
+    return;
+  }
+  // Run just the first instruction of the block.
+  Block one;
+  one.insns.push_back(b->insns.front());
+  const bool trap = cpu_.s.flags.bits & eflags::TF;
+  const u64 before = cpu_.counters.instructions;
+  u64 budget = 1;
+  const bool shadow = cpu_.s.interrupt_shadow;
+  execute(one, budget);
+  if (shadow) cpu_.s.interrupt_shadow = false;
+  if (trap && cpu_.counters.instructions != before && !cpu_.triple_fault) single_step_trap();
+}
+
+StopReason Interpreter::run(u64 max_instructions) {
+  stop_requested_ = false;
+  u64 budget = max_instructions;
+  while (budget > 0) {
+    retire_invalidated();
+    if (cpu_.triple_fault) return StopReason::TripleFault;
+    if (cpu_.service_interrupts()) {
+      if (cpu_.triple_fault) return StopReason::TripleFault;
+    }
+    if (cpu_.s.halted) return StopReason::Halted;
+    if (stop_requested_) return StopReason::Exit;
+    // Instructions that need one-at-a-time handling: single-step traps and the one-instruction
+    // interrupt shadow after STI / MOV SS.
+    if ((cpu_.s.flags.bits & eflags::TF) || cpu_.s.interrupt_shadow) {
+      const u64 before = cpu_.counters.instructions;
+      step();
+      budget -= std::min<u64>(budget, std::max<u64>(1, cpu_.counters.instructions - before));
+      continue;
+    }
+    Block* b = lookup_or_build();
+    if (!b) {
+      --budget;  // a fetch fault (#PF, #GP on the CS limit)
+      cpu_.deliver_pending();
+      continue;
+    }
+    execute(*b, budget);
+    if (cpu_.s.halted && !cpu_.pending.active) {
+      if (!cpu_.service_interrupts()) return StopReason::Halted;
+    }
+    if (stop_requested_) return StopReason::Exit;
+  }
+  return cpu_.triple_fault ? StopReason::TripleFault : StopReason::Budget;
+}
+
+}  // namespace emu

@@ -1,0 +1,80 @@
+// Tier 0: the interpreter. It executes decoded basic blocks from a cache keyed by the physical
+// address of their first byte and the default operand size (CS.D), the only mode bit that
+// changes decoding. Everything else that depends on mode is checked by the handlers at run time.
+//
+// Self-modifying code: the pages holding cached blocks are marked in the address space, which
+// keeps writes to them off the TLB fast path and reports them here; a write drops exactly the
+// blocks whose bytes it touched.
+#pragma once
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "core/execution_engine.h"
+#include "translator/decoded_insn.h"
+#include "translator/trace.h"
+
+namespace emu {
+
+struct Block {
+  u32 phys = 0;       // physical address of the first byte
+  u32 eip = 0;        // EIP of the first instruction when decoded (for limit checks)
+  u32 byte_len = 0;   // bytes covered (all within one page, except a lone page-crossing insn)
+  u32 phys_end_page = 0;  // physical page of the last byte
+  bool code32 = false;
+  bool valid = true;
+  u64 executions = 0;
+  std::vector<DecodedInsn> insns;
+};
+
+struct InterpreterStats {
+  u64 blocks_built = 0;
+  u64 blocks_invalidated = 0;
+  u64 block_lookups = 0;
+  u64 instructions_decoded = 0;
+};
+
+class Interpreter : public ExecutionEngine, public CodeWriteListener {
+ public:
+  explicit Interpreter(Cpu& cpu);
+  ~Interpreter() override;
+
+  StopReason run(u64 max_instructions) override;
+  void flush() override;
+  void code_written(u32 paddr, u32 len) override;
+
+  // Executes exactly one instruction (for the debugger and single-stepping), delivering any
+  // exception it raises.
+  void step();
+
+  // A device or frontend asks run() to return after the current instruction.
+  void request_stop() override { stop_requested_ = true; }
+
+  // Calls `observer` before every instruction (tracing, debugger); nullptr turns it off.
+  void set_trace(InstructionObserver* observer) { observer_ = observer; }
+
+  const InterpreterStats& stats() const { return stats_; }
+  std::size_t cached_blocks() const { return blocks_.size(); }
+
+  static constexpr unsigned kMaxBlockInsns = 64;
+
+ private:
+  Block* lookup_or_build();
+  std::unique_ptr<Block> build(u32 phys, u32 lin, bool code32);
+  void retire_invalidated();
+  // Runs one block; returns false if the dispatcher must stop (halt, fault delivery, etc.).
+  void execute(Block& b, u64& budget);
+  void single_step_trap();
+
+  Cpu& cpu_;
+  std::unordered_map<u64, std::unique_ptr<Block>> blocks_;
+  std::unordered_map<u32, std::vector<Block*>> blocks_by_page_;
+  std::vector<std::unique_ptr<Block>> graveyard_;  // invalidated while possibly executing
+  static constexpr unsigned kFastCacheSize = 4096;
+  Block* fast_cache_[kFastCacheSize] = {};
+  InterpreterStats stats_;
+  bool stop_requested_ = false;
+  InstructionObserver* observer_ = nullptr;
+};
+
+}  // namespace emu

@@ -1,0 +1,50 @@
+// Handler selection and the VMM gate for sensitive and privileged instructions.
+#include "translator/semantics/select.h"
+
+#include "translator/semantics/semantics.h"
+
+namespace emu::sem {
+
+static_assert(static_cast<unsigned>(Op::Count) <= CpuCounters::kOpSlots, "enlarge CpuCounters::kOpSlots");
+
+Status undefined_opcode(Cpu& c, const DecodedInsn&) { return c.raise(kUD); }
+
+Handler select_handler(const DecodedInsn& i) {
+  if (i.entry->op == Op::Invalid) return undefined_opcode;
+  for (auto select : {select_alu, select_shift, select_bit, select_bcd, select_muldiv, select_string, select_stack,
+                      select_control, select_farcontrol, select_system, select_x87})
+    if (Handler h = select(i)) return h;
+  return undefined_opcode;
+}
+
+}  // namespace emu::sem
+
+namespace emu {
+
+// Every sensitive or privileged instruction enters here (DESIGN §3). A binary translator must
+// never run these as plain host code: the 17 sensitive ones (Robin & Irvine, 2000) behave
+// differently outside ring 0 without trapping, and the privileged ones must #GP there. The gate
+// counts each execution, separately those outside ring 0 where the distinction matters, applies
+// the privilege rule, and then runs the semantics.
+Status vmm_gate(Cpu& c, const DecodedInsn& i) {
+  const auto op = static_cast<unsigned>(i.entry->op);
+  ++c.counters.vmm_total[op];
+  const bool outside_ring0 = c.s.cpl > 0 || c.s.v86();
+  if (outside_ring0) ++c.counters.vmm_outside_ring0[op];
+  // Privileged instructions: #GP(0) unless CPL = 0 (SDM Vol. 3A, 2.8). V86 code runs at CPL 3.
+  if ((i.entry->attrs & attr::kPrivileged) && c.s.protected_mode() && outside_ring0) return c.raise(kGP, 0);
+  return i.impl(c, i);
+}
+
+void bind_handler(DecodedInsn& i) {
+  const Handler h = sem::select_handler(i);
+  if (i.entry->attrs & (attr::kPrivileged | attr::kSensitive)) {
+    i.impl = h;
+    i.fn = vmm_gate;
+  } else {
+    i.fn = h;
+    i.impl = h;
+  }
+}
+
+}  // namespace emu

@@ -1,0 +1,86 @@
+// Shared helpers for instruction semantics: operand access by width, and the per-class handler
+// selectors. Each semantics file implements one class of instructions (Bochs's split: arith,
+// shift, bit, string, ...) with the Intel syntax above each handler.
+//
+// Handlers are templates on operand width (u8/u16/u32) and, where it matters for speed, on
+// whether the r/m operand is a register or memory, so each instantiation is straight-line code.
+// The selector for a class picks the instantiation for a decoded instruction once, when its block
+// is built.
+#pragma once
+#include <type_traits>
+
+#include "translator/decoded_insn.h"
+
+namespace emu::sem {
+
+template <typename T>
+constexpr u8 kBits = sizeof(T) * 8;
+
+// ---- registers -------------------------------------------------------------------------------
+// 8-bit register numbers 0-3 are AL CL DL BL, 4-7 are AH CH DH BH (SDM Vol. 2A, Table 2-1).
+inline u8 get_r8(const Cpu& c, u8 r) { return r < 4 ? c.s.gpr[r] & 0xFF : (c.s.gpr[r - 4] >> 8) & 0xFF; }
+inline void set_r8(Cpu& c, u8 r, u8 v) {
+  if (r < 4) c.s.gpr[r] = (c.s.gpr[r] & 0xFFFFFF00u) | v;
+  else c.s.gpr[r - 4] = (c.s.gpr[r - 4] & 0xFFFF00FFu) | (u32{v} << 8);
+}
+
+template <typename T>
+T get_reg(const Cpu& c, u8 r) {
+  if constexpr (sizeof(T) == 1) return get_r8(c, r);
+  else return static_cast<T>(c.s.gpr[r]);
+}
+template <typename T>
+void set_reg(Cpu& c, u8 r, T v) {
+  if constexpr (sizeof(T) == 1) set_r8(c, r, v);
+  else if constexpr (sizeof(T) == 2) c.s.gpr[r] = (c.s.gpr[r] & 0xFFFF0000u) | v;
+  else c.s.gpr[r] = v;
+}
+
+// ---- the ModRM r/m operand -------------------------------------------------------------------
+template <typename T>
+bool read_rm(Cpu& c, const DecodedInsn& i, T& out) {
+  if (i.mod == 3) {
+    out = get_reg<T>(c, i.rm);
+    return true;
+  }
+  return c.read<T>(i.seg, effective_address(c, i), out);
+}
+template <typename T>
+bool write_rm(Cpu& c, const DecodedInsn& i, T v) {
+  if (i.mod == 3) {
+    set_reg<T>(c, i.rm, v);
+    return true;
+  }
+  return c.write<T>(i.seg, effective_address(c, i), v);
+}
+
+// Sign extension helpers.
+template <typename T>
+constexpr std::make_signed_t<T> as_signed(T v) {
+  return static_cast<std::make_signed_t<T>>(v);
+}
+
+// ---- handler selection -------------------------------------------------------------------------
+// Each returns the handler for the decoded instruction, or nullptr if the op is not in its class.
+Handler select_alu(const DecodedInsn& i);
+Handler select_shift(const DecodedInsn& i);
+Handler select_bit(const DecodedInsn& i);
+Handler select_bcd(const DecodedInsn& i);
+Handler select_muldiv(const DecodedInsn& i);
+Handler select_string(const DecodedInsn& i);
+Handler select_stack(const DecodedInsn& i);
+Handler select_control(const DecodedInsn& i);
+Handler select_farcontrol(const DecodedInsn& i);
+Handler select_system(const DecodedInsn& i);
+Handler select_x87(const DecodedInsn& i);
+
+// The handler for any decoded instruction: the class selectors in turn, falling back to #UD.
+Handler select_handler(const DecodedInsn& i);
+
+// #UD, for undefined encodings and for rows a mode does not allow.
+Status undefined_opcode(Cpu& c, const DecodedInsn& i);
+
+// Width of the instruction's main operand: 1, 2 or 4 bytes, from its first operand kind.
+unsigned operand_width(const DecodedInsn& i);
+
+}  // namespace emu::sem

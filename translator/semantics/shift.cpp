@@ -1,0 +1,8 @@
+// Placeholder: being written. Returns no handler, so these operations raise #UD for now.
+#include "translator/semantics/semantics.h"
+
+namespace emu::sem {
+
+Handler select_shift(const DecodedInsn&) { return nullptr; }
+
+}  // namespace emu::sem
