@@ -235,6 +235,17 @@ class Cpu {
 
   bool user() const { return user_; }
 
+  // The A20 gate (port 0x92, the keyboard controller) is a property of the bus; the TLB caches
+  // translations made with the old mask, so it is flushed.
+  void set_a20(bool enabled) {
+    bus.set_a20(enabled);
+    tlb_flush_all();
+  }
+
+  // Saves or loads the architectural state (core/cpu_serialize.cpp). After a load the state is
+  // validated; the visitor's error says what was rejected. The TLB is flushed, never saved.
+  void serialize(class StateVisitor& v);
+
   // Set by the block cache; tells the dispatcher that the current block may have been changed.
   bool code_changed = false;
 

@@ -165,8 +165,6 @@ struct CpuState {
   // Interrupts are held off for one instruction after STI (when IF was clear) and after a load of
   // SS (MOV SS, POP SS), so that "mov ss, ax; mov esp, x" is atomic (SDM Vol. 3A, 6.8.3).
   bool interrupt_shadow = false;
-  // A20 gate: when false, physical address bit 20 is forced to 0 (8086 wrap-around).
-  bool a20 = true;
 
   u32& reg(Reg r) { return gpr[r]; }
   SegmentCache& sreg(Seg s) { return seg[static_cast<u8>(s)]; }

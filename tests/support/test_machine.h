@@ -80,14 +80,15 @@ struct TestMachine {
   }
   u8 read8(u32 phys) const { return const_cast<AddressSpace&>(bus).ram()[phys]; }
 
-  // An 8-byte segment descriptor (SDM Vol. 3A, Figure 3-8). `attrs` = access byte | flags << 8
-  // where flags are the high nibble of byte 6 (G, D/B, L, AVL) shifted down by 4.
+  // An 8-byte segment descriptor (SDM Vol. 3A, Figure 3-8). `attrs` is bytes 5-6 of the
+  // descriptor with the limit nibble left out: the access byte in bits 0-7 and G, D/B, L, AVL in
+  // bits 15-12, so 0xC09B is "4 KiB granular, 32-bit, present, DPL 0, code, readable, accessed".
   static u64 descriptor(u32 base, u32 limit, u16 attrs) {
     u64 d = limit & 0xFFFF;
     d |= u64{base & 0xFFFFFF} << 16;
-    d |= u64{attrs & 0xFF} << 40;
+    d |= u64{static_cast<u8>(attrs)} << 40;
     d |= u64{(limit >> 16) & 0xF} << 48;
-    d |= u64{(attrs >> 8) & 0xF} << 52;
+    d |= u64{static_cast<u8>((attrs >> 12) & 0xF)} << 52;
     d |= u64{base >> 24} << 56;
     return d;
   }
