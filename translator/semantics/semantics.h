@@ -60,6 +60,16 @@ constexpr std::make_signed_t<T> as_signed(T v) {
   return static_cast<std::make_signed_t<T>>(v);
 }
 
+// SF, ZF and PF of a result of type T as EFLAGS bits, for instructions that compute their flags
+// eagerly (shifts, bit tests, BCD, multiply). PF is the parity of the low byte only.
+template <typename T>
+constexpr u32 szp_flags(T r) {
+  u32 f = (r >> (kBits<T> - 1)) & 1 ? eflags::SF : 0;
+  if (r == 0) f |= eflags::ZF;
+  if (!__builtin_parity(static_cast<u8>(r))) f |= eflags::PF;
+  return f;
+}
+
 // ---- handler selection -------------------------------------------------------------------------
 // Each returns the handler for the decoded instruction, or nullptr if the op is not in its class.
 Handler select_alu(const DecodedInsn& i);
