@@ -55,7 +55,7 @@ protected:
         hlt
 
 real_msg:       db "Hello from real mode (16-bit, segment:offset addressing)", 10, 0
-protected_msg:  db "Hello from 32-bit protected mode (flat segments from the GDT)", 10, 0
+protected_msg:  db "Hello from 32-bit protected mode (flat segments from the GDT)", 10, "PASS", 10, 0
 
 align 8
 gdt:
