@@ -8,6 +8,7 @@
 // checks have passed, so faults are precise (SDM Vol. 3A, 6.5).
 #pragma once
 #include <cstring>
+#include <functional>
 
 #include "core/address_space.h"
 #include "core/cpu_state.h"
@@ -76,6 +77,15 @@ class Cpu {
   InterruptController* pic = nullptr;
   bool nmi_pending = false;
   bool triple_fault = false;  // set when a third fault shuts the CPU down (SDM Vol. 3A, 6.15 #DF)
+  // PC-style x87 error reporting (CR0.NE = 0; SDM Vol. 3A, 2.5 "NE"; Vol. 1, Appendix D): an
+  // unmasked x87 exception drives the FERR# output, which a PC routes to IRQ 13 through the PIC;
+  // the next waiting x87 instruction then freezes until an interrupt arrives, unless IGNNE# is
+  // asserted (the PC asserts it when software writes port F0h, until FERR# goes inactive). The
+  // platform wires `ferr_changed` to IRQ 13 and drives `ignne`; translator/semantics/x87.cpp
+  // calls `ferr_changed` whenever the FERR# level changes.
+  std::function<void(bool asserted)> ferr_changed;
+  bool ferr = false;   // FERR# output level
+  bool ignne = false;  // IGNNE# input level
 
   // Power-on / RESET# state (SDM Vol. 3A, 10.1.1, Table 10-1). INIT-like reset keeps nothing.
   void reset();
@@ -224,6 +234,21 @@ class Cpu {
   enum class TaskSwitchSource : u8 { Call, Jump, Iret, Interrupt };
   bool task_switch(u16 selector, u64 descriptor, TaskSwitchSource source, u32 return_eip, bool has_error = false,
                    u32 error = 0);
+
+  // ---- privilege changes (exceptions.cpp) ------------------------------------------------------
+  // Reads the stack for privilege level `cpl` from the current TSS (SS0:ESP0 etc.); #TS(TR) when
+  // the TSS is too short (SDM Vol. 3A, 6.12.1 and CALL's "inner privilege" operation).
+  bool tss_stack(u8 cpl, u16& ss, u32& esp);
+  // Checks a selector that is about to become SS at privilege `cpl`: not null, RPL = DPL = cpl,
+  // a writable data segment, present. Faults with `vector`(selector | ext) (#TS for stack switches,
+  // #GP for returns), #SS(selector | ext) when not present. Sets the accessed bit on success.
+  bool check_stack_selector(u16 selector, u8 cpl, u8 vector, u32 ext, SegmentCache& out);
+  // Writes `count` values of `width` (2 or 4) bytes below `esp` on the stack `ss`, which need not
+  // be loaded yet, values[0] at the highest address, with the paging privilege `user`. The whole
+  // frame is checked (limit: #SS(ss_error); paging: #PF) before anything is written. `new_esp` is
+  // ESP afterwards (only SP changes on a 16-bit stack).
+  bool push_frame(const SegmentCache& ss, u32 esp, const u32* values, unsigned count, unsigned width, bool user,
+                  u32 ss_error, u32& new_esp);
 
   // ---- TLB ----------------------------------------------------------------------------------
   void tlb_flush_all();
