@@ -218,6 +218,10 @@ DecodeStatus decode(const u8* bytes, std::size_t avail, bool code32, DecodedInsn
   if (!e) e = &kInvalidRow;
   if ((e->attrs & attr::kMemOnly) && out.mod == 3 && !(e->attrs & attr::kX87)) e = &kInvalidRow;
   if (out.lock && (!(e->attrs & attr::kLockable) || !out.is_mem())) e = &kInvalidRow;
+  // MOV to/from Sreg: ModRM.reg 6 and 7 name no segment register, and CS cannot be loaded by MOV;
+  // both are #UD (SDM Vol. 2B, MOV, "Protected Mode Exceptions").
+  const bool names_sreg = e->operands[0] == Operand::Sw || e->operands[1] == Operand::Sw;
+  if (names_sreg && (out.reg > 5 || (e->op == Op::MovToSeg && out.reg == static_cast<u8>(Seg::CS)))) e = &kInvalidRow;
   out.entry = e;
   return DecodeStatus::Ok;
 }

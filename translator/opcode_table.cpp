@@ -359,8 +359,15 @@ constexpr auto kIntegerRows = std::to_array<OpcodeEntry>({
     row(0x0F08, Invd, {}, kPrivileged | kNoOp16, kNone, "INVD"),
     row(0x0F09, Wbinvd, {}, kPrivileged | kNoOp16, kNone, "WBINVD"),
     row(0x0F0B, Ud2, {}, kEndsBlock | kNoOp16, kNone, "UD2"),
-    // 0F 1F /0: the multi-byte NOP, introduced with the P6 family.
-    grp(0x0F1F, 0, Nop, {Ev}, 0, kNone, "NOP r/m32"),
+    // 0F 1F /0: the multi-byte NOP, introduced with the P6 family (SDM Vol. 2B, NOP). The rest of
+    // the hint-NOP space the P6 reserved, 0F 18 /4-7, 0F 19-1E and 0F 1F /1-7, also executes as a
+    // NOP (Bochs and QEMU decode it so); 0F 18 /0-3 became PREFETCHh with SSE and stays #UD here.
+    grp(0x0F18, 4, Nop, {Ev}, 0, kNone, "NOP r/m32 (hint NOP)"), grp(0x0F18, 5, Nop, {Ev}, 0, kNone, "NOP r/m32 (hint NOP)"),
+    grp(0x0F18, 6, Nop, {Ev}, 0, kNone, "NOP r/m32 (hint NOP)"), grp(0x0F18, 7, Nop, {Ev}, 0, kNone, "NOP r/m32 (hint NOP)"),
+    row(0x0F19, Nop, {Ev}, 0, kNone, "NOP r/m32 (hint NOP)"), row(0x0F1A, Nop, {Ev}, 0, kNone, "NOP r/m32 (hint NOP)"),
+    row(0x0F1B, Nop, {Ev}, 0, kNone, "NOP r/m32 (hint NOP)"), row(0x0F1C, Nop, {Ev}, 0, kNone, "NOP r/m32 (hint NOP)"),
+    row(0x0F1D, Nop, {Ev}, 0, kNone, "NOP r/m32 (hint NOP)"), row(0x0F1E, Nop, {Ev}, 0, kNone, "NOP r/m32 (hint NOP)"),
+    row(0x0F1F, Nop, {Ev}, 0, kNone, "NOP r/m32"),
     // MOV to/from control and debug registers: ModRM.mod is ignored and read as 11b
     // (SDM Vol. 2B, MOV—Move to/from Control Registers).
     row(0x0F20, MovFromCr, {Rd, Cd}, kPrivileged | kNoOp16, kAll, "MOV r32, CR0-CR7"),
