@@ -231,3 +231,45 @@ TEST_CASE("string: INS and OUTS") {
     CHECK(port.next == 0x10);  // the port was not read
   }
 }
+
+TEST_CASE("string: REP STOS over the code that follows it is seen (self-modifying code)") {
+  TestMachine m;
+  m.protected_flat32();
+  m.run_asm(
+      "mov edi, target\n mov ecx, 5\n mov eax, 0x90\n cld\n rep stosb\n"
+      "target: mov eax, 0x12345678\n hlt");
+  CHECK(reg(m, EAX) == 0x90);  // the MOV was overwritten by five NOPs
+}
+
+TEST_CASE("string: REP STOS invalidates cached code beyond its first element") {
+  TestMachine m;
+  m.protected_flat32();
+  // `func` runs once (its block is cached), then REP STOSB turns pad..func into RETs. The first
+  // element lands on `pad`, which no block covers; only the later ones hit `func`.
+  m.run_asm(
+      "call func\n mov edi, pad\n mov ecx, 16\n mov al, 0xC3\n cld\n rep stosb\n"
+      "mov eax, 7\n call func\n hlt\n"
+      "pad: dd 0\n func: mov eax, 1\n ret");
+  CHECK(reg(m, EAX) == 7);
+}
+
+TEST_CASE("string: REP MOVSD across a page boundary into a not-present page") {
+  TestMachine m;
+  m.protected_flat32();
+  catch_exceptions(m);
+  // Identity-map the first 4 MiB except the page at 0x31000.
+  constexpr u32 kPageDir = 0x90000, kPageTable = 0x91000;
+  m.write32(kPageDir, kPageTable | 3);
+  for (u32 p = 0; p < 1024; ++p) m.write32(kPageTable + 4 * p, p == 0x31 ? 0 : (p << 12) | 3);
+  m.cpu.s.cr3 = kPageDir;
+  REQUIRE(m.cpu.set_cr0(m.cpu.s.cr0 | cr0::PG));
+  fill(m, 0x20000, 64, 1);
+  m.run_asm("cld\n mov esi, 0x20000\n mov edi, 0x30FF0\n mov ecx, 16\n rep movsd\n hlt");
+  CHECK(exception_taken(m) == kPF);
+  CHECK(m.cpu.s.cr2 == 0x31000);
+  CHECK(reg(m, ECX) == 12);
+  CHECK(reg(m, ESI) == 0x20010);
+  CHECK(reg(m, EDI) == 0x31000);
+  CHECK(m.read32(0x30FFC) == 0x100F0E0D);
+  CHECK(m.read32(m.cpu.s.gpr[ESP]) == 2);  // error code: write to a not-present page, CPL 0
+}
