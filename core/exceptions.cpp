@@ -55,8 +55,10 @@ void Cpu::deliver_pending() {
       pending = {};
       return;
     }
-    if (is_double_fault(current.vector, next.vector)) current = {true, kDF, true, 0};
-    else current = next;
+    if (is_double_fault(current.vector, next.vector))
+      current = {true, kDF, true, 0};
+    else
+      current = next;
   }
   triple_fault = true;
   ++counters.triple_faults;
@@ -248,9 +250,10 @@ bool Cpu::push_frame(const SegmentCache& ss, u32 esp, const u32* values, unsigne
   const u32 frame = count * width;
   const u32 top = (esp - frame) & mask;
   if (!ss.usable || top < ss.lo || top > ss.hi || ss.hi - top < frame - 1) return fault(kSS, ss_error);
+  // Probe in push order, so a #PF reports (in CR2) the first slot the processor would write.
   u32 phys;
-  if (!translate(ss.base + top, Access::Write, user, phys) ||
-      !translate(ss.base + top + frame - 1, Access::Write, user, phys))
+  if (!translate(ss.base + ((top + frame - width) & mask), Access::Write, user, phys) ||
+      !translate(ss.base + top, Access::Write, user, phys))
     return false;
   u32 addr = top + frame;
   for (unsigned k = 0; k < count; ++k) {

@@ -192,8 +192,7 @@ Status call_gate(Cpu& c, const DecodedInsn& i, u16 gate_sel, u64 gate) {
     // Same privilege: push the return address with the gate's size.
     const u32 frame[2] = {old_cs, return_eip};
     u32 new_esp;
-    if (!c.push_frame(c.s.sreg(Seg::SS), c.s.gpr[ESP], frame, 2, width, c.user(), 0, new_esp))
-      return Status::Fault;
+    if (!c.push_frame(c.s.sreg(Seg::SS), c.s.gpr[ESP], frame, 2, width, c.user(), 0, new_esp)) return Status::Fault;
     if (target > cs.limit) return c.raise(kGP, 0);
     if (!c.mark_accessed(target_sel, td)) return Status::Fault;
     // Nothing written above is visible until ESP moves: the frame lies below the stack pointer.
@@ -232,8 +231,7 @@ Status call_gate(Cpu& c, const DecodedInsn& i, u16 gate_sel, u64 gate) {
   frame[count++] = return_eip;
   if (target > cs.limit) return c.raise(kGP, 0);
   u32 new_esp;
-  if (!c.push_frame(ss, esp, frame, count, width, new_cpl == 3, index_error(ss_sel), new_esp))
-    return Status::Fault;
+  if (!c.push_frame(ss, esp, frame, count, width, new_cpl == 3, index_error(ss_sel), new_esp)) return Status::Fault;
   if (!c.mark_accessed(target_sel, td)) return Status::Fault;
   c.s.sreg(Seg::SS) = ss;
   c.s.gpr[ESP] = new_esp;
@@ -250,8 +248,7 @@ Status call_far(Cpu& c, const DecodedInsn& i, u16 selector, u32 offset) {
   const u32 frame[2] = {old_cs, return_eip};
   u32 new_esp;
   if (real_or_v86(c)) {
-    if (!c.push_frame(c.s.sreg(Seg::SS), c.s.gpr[ESP], frame, 2, sizeof(T), c.user(), 0, new_esp))
-      return Status::Fault;
+    if (!c.push_frame(c.s.sreg(Seg::SS), c.s.gpr[ESP], frame, 2, sizeof(T), c.user(), 0, new_esp)) return Status::Fault;
     if (offset > c.s.sreg(Seg::CS).limit) return c.raise(kGP, 0);
     c.s.gpr[ESP] = new_esp;
     c.load_segment_real(Seg::CS, selector);
@@ -268,8 +265,7 @@ Status call_far(Cpu& c, const DecodedInsn& i, u16 selector, u32 offset) {
     if (conforming(cs) ? cs.dpl() > cpl : ((selector & 3) > cpl || cs.dpl() != cpl))
       return c.raise(kGP, index_error(selector));
     if (!(cs.attrs & desc::kPresent)) return c.raise(kNP, index_error(selector));
-    if (!c.push_frame(c.s.sreg(Seg::SS), c.s.gpr[ESP], frame, 2, sizeof(T), c.user(), 0, new_esp))
-      return Status::Fault;
+    if (!c.push_frame(c.s.sreg(Seg::SS), c.s.gpr[ESP], frame, 2, sizeof(T), c.user(), 0, new_esp)) return Status::Fault;
     if (offset > cs.limit) return c.raise(kGP, 0);
     if (!c.mark_accessed(selector, d)) return Status::Fault;
     c.s.gpr[ESP] = new_esp;
@@ -329,8 +325,10 @@ bool check_return_cs(Cpu& c, u16 selector, u64& d, SegmentCache& cs) {
 
 // Sets ESP after a return onto the stack `ss`: SP only when that stack is 16-bit.
 void set_stack_pointer(Cpu& c, u32 value) {
-  if (c.s.stack32()) c.s.gpr[ESP] = value;
-  else c.s.gpr[ESP] = (c.s.gpr[ESP] & 0xFFFF0000u) | (value & 0xFFFF);
+  if (c.s.stack32())
+    c.s.gpr[ESP] = value;
+  else
+    c.s.gpr[ESP] = (c.s.gpr[ESP] & 0xFFFF0000u) | (value & 0xFFFF);
 }
 
 // RETF / RETF imm16 (CB, CA)
@@ -536,8 +534,10 @@ Status mov_from_seg(Cpu& c, const DecodedInsn& i) {
   if (i.reg >= kSegCount) return c.raise(kUD);
   const u16 selector = c.s.sreg(static_cast<Seg>(i.reg)).selector;
   if (i.mod == 3) {
-    if (i.op32) c.s.gpr[i.rm] = selector;
-    else set_reg<u16>(c, i.rm, selector);
+    if (i.op32)
+      c.s.gpr[i.rm] = selector;
+    else
+      set_reg<u16>(c, i.rm, selector);
     return Status::Ok;
   }
   return c.write<u16>(i.seg, effective_address(c, i), selector) ? Status::Ok : Status::Fault;

@@ -15,8 +15,10 @@ bool real_or_v86(const Cpu& c) { return !c.s.protected_mode() || c.s.v86(); }
 // store selectors this way on P6 and later; SDM Vol. 2B, SLDT/STR).
 Status store_selector(Cpu& c, const DecodedInsn& i, u32 value) {
   if (i.mod == 3) {
-    if (i.op32) c.s.gpr[i.rm] = value;
-    else set_reg<u16>(c, i.rm, static_cast<u16>(value));
+    if (i.op32)
+      c.s.gpr[i.rm] = value;
+    else
+      set_reg<u16>(c, i.rm, static_cast<u16>(value));
     return Status::Ok;
   }
   return c.write<u16>(i.seg, effective_address(c, i), static_cast<u16>(value)) ? Status::Ok : Status::Fault;
@@ -241,13 +243,24 @@ bool visible(const Cpu& c, u16 selector, const SegmentCache& s) {
 // Which system descriptor types LAR and LSL accept (SDM Vol. 2A, LAR Table 3-55; LSL).
 bool lar_type_ok(u8 type) {
   switch (type) {
-    case 0x1: case 0x2: case 0x3: case 0x4: case 0x5: case 0x9: case 0xB: case 0xC: return true;
+    case 0x1:
+    case 0x2:
+    case 0x3:
+    case 0x4:
+    case 0x5:
+    case 0x9:
+    case 0xB:
+    case 0xC: return true;
     default: return false;
   }
 }
 bool lsl_type_ok(u8 type) {
   switch (type) {
-    case 0x1: case 0x2: case 0x3: case 0x9: case 0xB: return true;
+    case 0x1:
+    case 0x2:
+    case 0x3:
+    case 0x9:
+    case 0xB: return true;
     default: return false;
   }
 }
@@ -276,8 +289,10 @@ Status inspect(Cpu& c, const DecodedInsn& i) {
   }
   c.s.flags.set_arith(eflags::ZF, ok ? eflags::ZF : 0);
   if (!ok) return Status::Ok;
-  if constexpr (K == Inspect::Lar) set_reg<T>(c, i.reg, static_cast<T>((d >> 32) & 0x00F0FF00u));
-  else set_reg<T>(c, i.reg, static_cast<T>(s.limit));
+  if constexpr (K == Inspect::Lar)
+    set_reg<T>(c, i.reg, static_cast<T>((d >> 32) & 0x00F0FF00u));
+  else
+    set_reg<T>(c, i.reg, static_cast<T>(s.limit));
   return Status::Ok;
 }
 
@@ -295,7 +310,8 @@ Status verify(Cpu& c, const DecodedInsn& i) {
   if (found) {
     const SegmentCache s = Cpu::cache_from_descriptor(selector, d);
     const bool segment = s.attrs & desc::kNonSystem;
-    const bool rights = Write ? !s.is_code() && (s.attrs & desc::kWritable) : !s.is_code() || (s.attrs & desc::kWritable);
+    const bool rights =
+        Write ? !s.is_code() && (s.attrs & desc::kWritable) : !s.is_code() || (s.attrs & desc::kWritable);
     ok = segment && rights && visible(c, selector, s);
   }
   c.s.flags.set_arith(eflags::ZF, ok ? eflags::ZF : 0);
@@ -346,7 +362,8 @@ int fixed_mtrr_slot(u32 index) {
   if (index == msr::kMtrrFix64K) return 0;
   if (index == msr::kMtrrFix16K80000) return 1;
   if (index == msr::kMtrrFix16KA0000) return 2;
-  if (index >= msr::kMtrrFix4KC0000 && index <= msr::kMtrrFix4KC0000 + 7) return 3 + static_cast<int>(index - msr::kMtrrFix4KC0000);
+  if (index >= msr::kMtrrFix4KC0000 && index <= msr::kMtrrFix4KC0000 + 7)
+    return 3 + static_cast<int>(index - msr::kMtrrFix4KC0000);
   return -1;
 }
 
@@ -356,7 +373,8 @@ u64 time_stamp(const Cpu& c) { return c.s.tsc + c.counters.instructions; }
 bool read_msr(const Cpu& c, u32 index, u64& value) {
   const MsrState& m = c.s.msr;
   if (const int slot = fixed_mtrr_slot(index); slot >= 0) return value = m.mtrr_fixed[slot], true;
-  if (index >= msr::kMtrrPhysBase0 && index < msr::kMtrrPhysBase0 + 16) return value = m.mtrr_var[index - msr::kMtrrPhysBase0], true;
+  if (index >= msr::kMtrrPhysBase0 && index < msr::kMtrrPhysBase0 + 16)
+    return value = m.mtrr_var[index - msr::kMtrrPhysBase0], true;
   switch (index) {
     case msr::kTsc: value = time_stamp(c); return true;
     case msr::kPlatformId: value = 0; return true;  // platform ID 0 (bits 52:50)
@@ -457,8 +475,8 @@ Status rdpmc(Cpu& c, const DecodedInsn&) {
 // CPUID.1:EDX feature bits (SDM Vol. 2A, CPUID, Table 3-11). Only what emu implements: a guest
 // must never take a path we cannot run (DESIGN §2).
 namespace feature {
-constexpr u32 FPU = 1u << 0, DE = 1u << 2, PSE = 1u << 3, TSC = 1u << 4, MSR = 1u << 5, CX8 = 1u << 8,
-              SEP = 1u << 11, MTRR = 1u << 12, PGE = 1u << 13, CMOV = 1u << 15, PAT = 1u << 16;
+constexpr u32 FPU = 1u << 0, DE = 1u << 2, PSE = 1u << 3, TSC = 1u << 4, MSR = 1u << 5, CX8 = 1u << 8, SEP = 1u << 11,
+              MTRR = 1u << 12, PGE = 1u << 13, CMOV = 1u << 15, PAT = 1u << 16;
 }
 constexpr u32 kFeatures = feature::FPU | feature::DE | feature::PSE | feature::TSC | feature::MSR | feature::CX8 |
                           feature::SEP | feature::MTRR | feature::PGE | feature::CMOV | feature::PAT;
