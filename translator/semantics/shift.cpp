@@ -5,19 +5,21 @@
 // accessed for writing and faults as for any read-modify-write (measured: SHL on a read-only
 // page faults with CL = 0).
 //
-// Flags the SDM leaves undefined are computed as the hardware does, so that the host-CPU oracle
-// can compare with the undefined-flag masks off (measured on the project's host, a Zen 4 EPYC,
-// which agrees with the behaviour Bochs documents for P6):
+// Flags (and the one result) the SDM leaves undefined follow the hardware the project's
+// host-CPU oracle runs on, measured with random states against native execution (an AMD Zen 4
+// EPYC; no Intel part was available to measure). Where that differs from what Bochs implements
+// for Intel P6 it is said below. The oracle masks the undefined flags anyway; matching the host
+// beyond the masks lets it run unmasked to find real bugs.
 //   - OF for counts other than 1 uses the count-1 formula on the final result: for SHL/ROL/RCL
 //     and SHLD, CF XOR MSB(result); for SHR/ROR/RCR and SHRD, the XOR of the two top result bits;
-//     SAR always clears OF.
+//     SAR always clears OF (as Bochs). RCL/RCR of 8/16 bits by a multiple of 9/17 still write OF.
 //   - AF after SHL/SHR/SAR/SHLD/SHRD with a non-zero count is set (Bochs and QEMU clear it; the
 //     measured hardware sets it).
 //   - SHL/SHR/SAR of an 8- or 16-bit operand by more than its width shift as far as the masked
 //     count says: SHL/SHR give 0 with CF = 0 once every bit has left, SAR fills with the sign.
 //   - 16-bit SHLD/SHRD with a count of 17-31 (result and all flags undefined) shift the 48-bit
-//     concatenation dest:src:src (SHLD) or src:src:dest (SHRD), as P6 and later do; CF is
-//     then 0.
+//     concatenation dest:src:src (SHLD) or src:src:dest (SHRD), the P6 behaviour Bochs
+//     describes; CF is then 0, and so is SHLD's OF. At a count of exactly 16, SHLD's OF = CF.
 #include "translator/semantics/semantics.h"
 
 namespace emu::sem {
