@@ -422,7 +422,7 @@ TEST_CASE("x87: transcendentals match the host; FSIN out of range sets C2") {
   m.run_asm("fninit\n fld tword [0x5000]\n fsin\n fld tword [0x5000]\n fptan\n hlt");
   long double s, t, one;
   const long double half = 0.5L;
-  asm("fldt %3\n\tfsin\n\tfstpt %0\n\tfldt %3\n\tfptan\n\tfstpt %2\n\tfstpt %1"
+  asm("fninit\n\tfldt %3\n\tfsin\n\tfstpt %0\n\tfldt %3\n\tfptan\n\tfstpt %2\n\tfstpt %1"
       : "=m"(s), "=m"(t), "=m"(one)
       : "m"(half)
       : "st", "st(1)");
@@ -625,4 +625,107 @@ TEST_CASE("x87: unmasked overflow to a register delivers the rebiased result") {
   m.run_asm("fninit\n fldcw [0x5000]\n fld tword [0x5010]\n fmul st0, st0\n hlt");
   CHECK((m.cpu.s.fpu.status & (OE | ES)) == (OE | ES));
   CHECK(st(m, 0) == std::ldexp(1.0L, 32000 - 24576));
+}
+
+TEST_CASE("x87: unmasked underflow to a register delivers the rebiased result; unmasked PE stores") {
+  TestMachine m;
+  pm32(m);
+  m.write16(kData, 0x036F);  // UE unmasked
+  put_ld(m, kData + 0x10, std::ldexp(1.0L, -10000));
+  m.run_asm("fninit\n fldcw [0x5000]\n fld tword [0x5010]\n fmul st0, st0\n hlt");
+  CHECK((m.cpu.s.fpu.status & (UE | ES)) == (UE | ES));
+  CHECK(st(m, 0) == std::ldexp(1.0L, -20000 + 24576));
+
+  pm32(m);
+  m.write16(kData, 0x035F);  // PE unmasked
+  m.run_asm("fninit\n fldcw [0x5000]\n fld1\n fld1\n fadd st0, st0\n fadd st0, st1\n fdivp st1, st0\n hlt");
+  CHECK((m.cpu.s.fpu.status & (PE | ES)) == (PE | ES));
+  CHECK(top(m) == 7);  // the quotient was stored and the stack popped
+  CHECK(st(m, 0) == 1.0L / 3.0L);
+}
+
+TEST_CASE("x87: two-operand and two-result instructions match the host") {
+  // ST(0) = 0.75, ST(1) = 10.5 for each instruction; the host runs the same.
+  const long double a = 0.75L, b = 10.5L;
+  struct Host {
+    long double r0, r1;
+    u16 sw;
+  };
+  const auto host2 = [&](int which) {
+    Host h{};
+    switch (which) {
+      case 0:
+        asm("fninit\n\tfldt %4\n\tfldt %3\n\tfprem1\n\tfnstsw %2\n\tfstpt %0\n\tfstpt %1"
+            : "=m"(h.r0), "=m"(h.r1), "=m"(h.sw)
+            : "m"(a), "m"(b)
+            : "st", "st(1)");
+        break;
+      case 1:
+        asm("fninit\n\tfldt %4\n\tfldt %3\n\tfscale\n\tfnstsw %2\n\tfstpt %0\n\tfstpt %1"
+            : "=m"(h.r0), "=m"(h.r1), "=m"(h.sw)
+            : "m"(a), "m"(b)
+            : "st", "st(1)");
+        break;
+      case 2:
+        asm("fninit\n\tfldt %4\n\tfldt %3\n\tfyl2x\n\tfnstsw %2\n\tfstpt %0\n\tfldz\n\tfstpt %1"
+            : "=m"(h.r0), "=m"(h.r1), "=m"(h.sw)
+            : "m"(a), "m"(b)
+            : "st", "st(1)");
+        break;
+      case 3:
+        asm("fninit\n\tfldt %4\n\tfldt %3\n\tfpatan\n\tfnstsw %2\n\tfstpt %0\n\tfldz\n\tfstpt %1"
+            : "=m"(h.r0), "=m"(h.r1), "=m"(h.sw)
+            : "m"(a), "m"(b)
+            : "st", "st(1)");
+        break;
+      case 4:
+        asm("fninit\n\tfldt %3\n\tfsincos\n\tfnstsw %2\n\tfstpt %0\n\tfstpt %1"
+            : "=m"(h.r0), "=m"(h.r1), "=m"(h.sw)
+            : "m"(a)
+            : "st", "st(1)");
+        break;
+      case 5:
+        asm("fninit\n\tfldt %4\n\tfxtract\n\tfnstsw %2\n\tfstpt %0\n\tfstpt %1"
+            : "=m"(h.r0), "=m"(h.r1), "=m"(h.sw)
+            : "m"(a), "m"(b)
+            : "st", "st(1)");
+        break;
+      case 6:
+        asm("fninit\n\tfldt %3\n\tf2xm1\n\tfnstsw %2\n\tfstpt %0\n\tfldz\n\tfstpt %1"
+            : "=m"(h.r0), "=m"(h.r1), "=m"(h.sw)
+            : "m"(a)
+            : "st", "st(1)");
+        break;
+      case 7:
+        asm("fninit\n\tfldt %4\n\tfldt %3\n\tfyl2xp1\n\tfnstsw %2\n\tfstpt %0\n\tfldz\n\tfstpt %1"
+            : "=m"(h.r0), "=m"(h.r1), "=m"(h.sw)
+            : "m"(a), "m"(b)
+            : "st", "st(1)");
+        break;
+    }
+    return h;
+  };
+  const char* insns[] = {"fprem1", "fscale", "fyl2x", "fpatan", "fsincos", "fxtract", "f2xm1", "fyl2xp1"};
+  // FSINCOS, F2XM1 take ST(0) = a; FXTRACT takes b (10.5 = 1.3125 * 2^3).
+  const char* loads[] = {"fld tword [0x5010]\n fld tword [0x5000]",
+                         "fld tword [0x5010]\n fld tword [0x5000]",
+                         "fld tword [0x5010]\n fld tword [0x5000]",
+                         "fld tword [0x5010]\n fld tword [0x5000]",
+                         "fld tword [0x5000]",
+                         "fld tword [0x5010]",
+                         "fld tword [0x5000]",
+                         "fld tword [0x5010]\n fld tword [0x5000]"};
+  const bool two_results[] = {true, true, false, false, true, true, false, false};
+  TestMachine m;
+  for (int k = 0; k < 8; ++k) {
+    pm32(m);
+    put_ld(m, kData, a);
+    put_ld(m, kData + 0x10, b);
+    m.run_asm(std::string("fninit\n") + loads[k] + "\n" + insns[k] + "\n fnstsw ax\n hlt");
+    const Host h = host2(k);
+    CAPTURE(insns[k]);
+    CHECK(same_bits(st(m, 0), h.r0));
+    if (two_results[k]) CHECK(same_bits(st(m, 1), h.r1));
+    CHECK((m.cpu.s.gpr[EAX] & (0x3F | C0 | C1 | C2 | C3)) == (h.sw & (0x3F | C0 | C1 | C2 | C3)));
+  }
 }
