@@ -438,3 +438,70 @@ TEST_CASE("system: MOV CR4 with an unsupported bit is #GP(0); DR4 aliases DR6 un
   CHECK(m.read32(0x5040) == 0);
   CHECK(m.cpu.s.cr4 == 0);
 }
+
+TEST_CASE("system: a trap gate leaves IF set; an interrupt gate clears it") {
+  SystemMachine m;
+  m.protected_flat32();
+  m.set_idt_gate(0x30, 0x08, 0x20000, 0xF);  // trap gate
+  m.set_idt_gate(0x31, 0x08, 0x20100, 0xE);  // interrupt gate
+  m.place(0x20000, "pushfd\n pop eax\n mov [0x5000], eax\n iretd");
+  m.place(0x20100, "pushfd\n pop eax\n mov [0x5004], eax\n iretd");
+  CHECK(m.run_asm("sti\n int 0x30\n int 0x31\n pushfd\n pop eax\n mov [0x5008], eax\n cli\n hlt") ==
+        StopReason::Halted);
+  CHECK((m.result(0) & eflags::IF));
+  CHECK(!(m.result(1) & eflags::IF));
+  CHECK((m.result(2) & eflags::IF));  // IRET restored it
+}
+
+TEST_CASE("system: a 16-bit interrupt gate pushes a 16-bit frame") {
+  SystemMachine m;
+  m.protected_flat32();
+  m.set_idt_gate(0x30, 0x08, 0x8000, 0x6);  // 16-bit interrupt gate: a 16-bit offset
+  m.place(0x8000,
+          "mov [0x5000], esp\n movzx eax, word [esp + 2]\n mov [0x5004], eax\n"
+          " movzx eax, word [esp]\n mov [0x5008], eax\n hlt");
+  CHECK(m.run_asm("int 0x30") == StopReason::Halted);
+  CHECK(m.result(0) == SystemMachine::kStackTop - 6);
+  CHECK(m.result(1) == 0x08);
+  CHECK(m.result(2) == ((SystemMachine::kCodeBase + 2) & 0xFFFF));  // IP: only the low half fits
+}
+
+TEST_CASE("system: real mode INT, IRET, far CALL and RETF") {
+  SystemMachine m;
+  m.real_mode(0, 0x7C00);
+  m.write16(0x21 * 4, 0x0100);  // IVT entry 21h = 0800:0100
+  m.write16(0x21 * 4 + 2, 0x0800);
+  m.place(0x8100, "mov bx, sp\n mov cx, [ss:bx + 2]\n pushf\n pop dx\n iret", 16);
+  m.place(0x9000, "mov si, cs\n retf", 16);
+  CHECK(m.run_asm("sti\n int 0x21\n call 0x0900:0\n pushf\n pop di\n hlt") == StopReason::Halted);
+  CHECK((m.cpu.s.gpr[ECX] & 0xFFFF) == 0);  // pushed CS
+  CHECK(!(m.cpu.s.gpr[EDX] & eflags::IF));  // IF cleared by the interrupt
+  CHECK((m.cpu.s.gpr[ESI] & 0xFFFF) == 0x0900);
+  CHECK((m.cpu.s.gpr[EDI] & eflags::IF));  // restored by IRET
+  CHECK((m.cpu.s.gpr[ESP] & 0xFFFF) == 0xF000);
+}
+
+TEST_CASE("system: BOUND raises #BR at the instruction; INTO traps only with OF") {
+  SystemMachine m;
+  m.protected_flat32();
+  m.set_idt_gate(kBR, 0x08, 0x20000, 0xE);
+  m.set_idt_gate(kOF, 0x08, 0x20100, 0xE);
+  m.place(0x20000, "mov eax, [esp]\n mov [0x5000], eax\n hlt");
+  m.place(0x20100, "mov eax, [esp]\n mov [0x5004], eax\n add dword [esp], 0\n iretd");
+  CHECK(m.run_asm(R"(
+    mov dword [0x6000], -5
+    mov dword [0x6004], 10
+    xor eax, eax
+    into                    ; OF = 0: nothing
+    mov eax, 0x7FFFFFFF
+    add eax, 1
+    into                    ; OF = 1: #OF, EIP after INTO
+    mov ecx, 10
+    bound ecx, [0x6000]
+    mov ecx, -6
+    bound ecx, [0x6000]
+    hlt
+  )") == StopReason::Halted);
+  CHECK(m.result(1) == SystemMachine::kCodeBase + 32);  // after INTO
+  CHECK(m.result(0) == SystemMachine::kCodeBase + 48);  // the second BOUND
+}
