@@ -7,7 +7,13 @@ namespace emu::sem {
 
 static_assert(static_cast<unsigned>(Op::Count) <= CpuCounters::kOpSlots, "enlarge CpuCounters::kOpSlots");
 
-Status undefined_opcode(Cpu& c, const DecodedInsn&) { return c.raise(kUD); }
+Status undefined_opcode(Cpu& c, const DecodedInsn& i) {
+  // An undefined x87 escape (D8-DF with ModRM) is #NM, not #UD, while CR0.EM or CR0.TS is set, so
+  // an FPU emulator sees it (SDM Vol. 3A, 22.18.x "FPU ... undefined opcodes"). The 0F map has no
+  // ModRM rows at D8-DF on this CPU model, so has_modrm singles out the one-byte escapes.
+  if (i.has_modrm && (i.opcode & 0xF8) == 0xD8 && (c.s.cr0 & (cr0::EM | cr0::TS))) return c.raise(kNM);
+  return c.raise(kUD);
+}
 
 Handler select_handler(const DecodedInsn& i) {
   if (i.entry->op == Op::Invalid) return undefined_opcode;
