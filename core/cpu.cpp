@@ -31,11 +31,13 @@ void Cpu::reset() {
 // ---- TLB -------------------------------------------------------------------------------------
 
 void Cpu::tlb_flush_all() {
+  ++tlb_generation_;
   for (auto& set : tlb_)
     for (auto& e : set) e = TlbEntry{};
 }
 
 void Cpu::tlb_flush_nonglobal() {
+  ++tlb_generation_;
   // Global pages survive a CR3 load only when CR4.PGE is on (SDM Vol. 3A, 4.10.2.4).
   const bool keep_global = s.cr4 & cr4::PGE;
   for (auto& set : tlb_)
@@ -44,6 +46,7 @@ void Cpu::tlb_flush_nonglobal() {
 }
 
 void Cpu::tlb_flush_page(u32 lin) {
+  ++tlb_generation_;
   // A 4 MiB page fills many TLB slots, and INVLPG of any address in it must drop them all
   // (SDM Vol. 3A, 4.10.4.1); entries remember whether they came from a large page.
   for (auto& set : tlb_)

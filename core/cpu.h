@@ -260,6 +260,10 @@ class Cpu {
 
   bool user() const { return user_; }
 
+  // Counts TLB flushes. A translator that caches linear-to-physical facts beyond one lookup
+  // (the interpreter's block chaining) compares it to know they still hold.
+  u64 tlb_generation() const { return tlb_generation_; }
+
   // The A20 gate (port 0x92, the keyboard controller) is a property of the bus; the TLB caches
   // translations made with the old mask, so it is flushed.
   void set_a20(bool enabled) {
@@ -302,6 +306,7 @@ class Cpu {
 
   TlbEntry tlb_[2][kTlbSize];  // [0] supervisor, [1] user
   bool user_ = false;
+  u64 tlb_generation_ = 0;
 };
 
 }  // namespace emu

@@ -28,6 +28,7 @@ void Interpreter::flush() {
   blocks_.clear();
   blocks_by_page_.clear();
   std::fill(std::begin(fast_cache_), std::end(fast_cache_), nullptr);
+  ++cache_generation_;
   cpu_.code_changed = true;
 }
 
@@ -46,6 +47,7 @@ void Interpreter::code_written(u32 paddr, u32 len) {
     }
     b->valid = false;
     ++stats_.blocks_invalidated;
+    ++cache_generation_;
     cpu_.code_changed = true;
     list[k] = list.back();
     list.pop_back();
@@ -187,6 +189,28 @@ Block* Interpreter::lookup_or_build() {
   return b;
 }
 
+Block* Interpreter::next_block(Block* from) {
+  const SegmentCache& cs = cpu_.s.sreg(Seg::CS);
+  const u32 eip = cpu_.s.eip;
+  if (from) {
+    for (const Block::Link& l : from->links) {
+      if (l.target && l.eip == eip && l.cs_base == cs.base && l.user == cpu_.user() &&
+          l.tlb_generation == cpu_.tlb_generation() && l.cache_generation == cache_generation_ &&
+          l.target->code32 == cs.big() && eip <= cs.limit && cs.limit - eip >= l.target->byte_len - 1) {
+        ++stats_.chained;
+        return l.target;
+      }
+    }
+  }
+  Block* b = lookup_or_build();
+  if (b && from && b->valid) {
+    Block::Link& l = from->links[from->next_link];
+    from->next_link ^= 1;
+    l = {b, eip, cs.base, cpu_.user(), cpu_.tlb_generation(), cache_generation_};
+  }
+  return b;
+}
+
 void Interpreter::execute(Block& b, u64& budget) {
   Cpu& c = cpu_;
   c.code_changed = false;
@@ -247,6 +271,7 @@ void Interpreter::step() {
 StopReason Interpreter::run(u64 max_instructions) {
   stop_requested_ = false;
   u64 budget = max_instructions;
+  Block* previous = nullptr;  // the block just executed, whose links may name the next one
   while (budget > 0) {
     retire_invalidated();
     if (cpu_.triple_fault) return StopReason::TripleFault;
@@ -261,15 +286,19 @@ StopReason Interpreter::run(u64 max_instructions) {
       const u64 before = cpu_.counters.instructions;
       step();
       budget -= std::min<u64>(budget, std::max<u64>(1, cpu_.counters.instructions - before));
+      previous = nullptr;
       continue;
     }
-    Block* b = lookup_or_build();
+    Block* b = next_block(previous);
     if (!b) {
       --budget;  // a fetch fault (#PF, #GP on the CS limit)
       cpu_.deliver_pending();
+      previous = nullptr;
       continue;
     }
     execute(*b, budget);
+    // A block that was invalidated while it ran is in the graveyard: don't link from it.
+    previous = b->valid ? b : nullptr;
     if (cpu_.s.halted && !cpu_.pending.active) {
       if (!cpu_.service_interrupts()) return StopReason::Halted;
     }

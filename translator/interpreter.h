@@ -25,6 +25,20 @@ struct Block {
   bool valid = true;
   u64 executions = 0;
   std::vector<DecodedInsn> insns;
+
+  // Block chaining: the blocks that followed this one last time, so the dispatcher can skip
+  // the address translation and the cache lookup. A link holds only while nothing it assumed
+  // changed: the TLB (mappings), the block cache, CS, and the privilege level of the fetch.
+  struct Link {
+    Block* target = nullptr;
+    u32 eip = 0;
+    u32 cs_base = 0;
+    bool user = false;
+    u64 tlb_generation = 0;
+    u64 cache_generation = 0;
+  };
+  Link links[2];
+  u8 next_link = 0;
 };
 
 struct InterpreterStats {
@@ -32,6 +46,7 @@ struct InterpreterStats {
   u64 blocks_invalidated = 0;
   u64 block_lookups = 0;
   u64 instructions_decoded = 0;
+  u64 chained = 0;  // block transitions that followed a link
 };
 
 class Interpreter : public ExecutionEngine, public CodeWriteListener {
@@ -60,6 +75,8 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
 
  private:
   Block* lookup_or_build();
+  // The block at CS:EIP, through `from`'s links when they still hold.
+  Block* next_block(Block* from);
   std::unique_ptr<Block> build(u32 phys, u32 lin, bool code32);
   void retire_invalidated();
   // Runs one block; returns false if the dispatcher must stop (halt, fault delivery, etc.).
@@ -73,6 +90,7 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
   static constexpr unsigned kFastCacheSize = 4096;
   Block* fast_cache_[kFastCacheSize] = {};
   InterpreterStats stats_;
+  u64 cache_generation_ = 0;  // bumped whenever a block is invalidated or the cache flushed
   bool stop_requested_ = false;
   InstructionObserver* observer_ = nullptr;
 };

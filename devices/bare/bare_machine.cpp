@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/guest_log.h"
+
 #include "bare_rom.h"  // generated from bare_rom.asm at build time
 
 namespace emu {
@@ -130,6 +132,8 @@ BareMachine::Result BareMachine::run(u64 max_instructions) {
         // Nothing on the bare machine raises interrupts, so a halted CPU stays halted.
         return {Outcome::Halted, 0};
       case StopReason::TripleFault:
+        GuestLog::instance().log("cpu", "triple fault at %04x:%08x: %s", cpu_.s.sreg(Seg::CS).selector, cpu_.s.eip,
+                                 config_.no_reboot ? "stopping (-no-reboot)" : "resetting the machine");
         if (config_.no_reboot) return {Outcome::TripleFault, 0};
         reset();
         break;
