@@ -544,7 +544,7 @@ TEST_CASE("x87: #NM with CR0.EM or CR0.TS; WAIT only with MP and TS") {
   CHECK(!vector_taken(cr0::TS, "wait"));
   CHECK(vector_taken(cr0::TS | cr0::MP, "wait"));
   CHECK(vector_taken(cr0::EM, "db 0xD9, 0xD1"));  // an undefined escape is #NM too
-  CHECK(!vector_taken(0, "db 0xD9, 0xD1"));        // ... and #UD otherwise
+  CHECK(!vector_taken(0, "db 0xD9, 0xD1"));       // ... and #UD otherwise
   CHECK(m.cpu.counters.exceptions[kUD] == 1);
 }
 
