@@ -136,6 +136,8 @@ u16 undefined_condition_codes(Op op) {
     case Op::Fsin:
     case Op::Fcos:
     case Op::Fsincos: return C0 | C3;
+    case Op::Ffree:
+    case Op::Ffreep:
     case Op::Fnclex:
     case Op::Fldcw:
     case Op::Fnstcw:
@@ -707,6 +709,8 @@ GeneratedCase Generator::generate(const OpcodeEntry& row) {
     w.flags |= ORACLE_HAS_FPU;
     random_fpu_image(w.fpu);
     g.undefined_fsw = undefined_condition_codes(op);
+    g.c1_only_on_stack_fault =
+        op == Op::Fcmovcc || op == Op::Fcomi || op == Op::Fcomip || op == Op::Fucomi || op == Op::Fucomip;
     if (mem && coin(85)) {
       u8 value[12] = {};
       const Operand kind = row.operands[0];
@@ -845,6 +849,10 @@ GeneratedCase Generator::generate(const OpcodeEntry& row) {
     default: break;
   }
 
+  if (op == Op::PushSeg && op32) {
+    g.loose_address = regs.v[ESP] - 2;
+    g.loose_len = 2;
+  }
   w.gpr[0] = regs.v[EAX];
   for (int r = 1; r < 8; ++r) w.gpr[r] = regs.v[r];
 

@@ -42,6 +42,12 @@ struct GeneratedCase {
   u32 undefined_flags = 0;
   // x87 status-word bits to ignore (condition codes the SDM leaves undefined for this operation).
   u16 undefined_fsw = 0;
+  // For the instructions whose SDM page says only "C1 set to 0 if stack underflow occurred"
+  // (FCMOVcc, FCOMI and friends): without a stack fault, C1 may be kept or cleared.
+  bool c1_only_on_stack_fault = false;
+  // Bytes of the data region whose new value is implementation-defined: PUSH Sreg with a 32-bit
+  // operand writes either the zero-extended selector or only its low 16 bits (SDM Vol. 2B, PUSH).
+  u32 loose_address = 0, loose_len = 0;
 };
 
 class Generator {
