@@ -301,8 +301,6 @@ class Cpu {
   bool walk(u32 lin, Access access, bool user, u32& phys, bool& writable, bool& global, bool& large, bool set_bits);
   void deliver_real(u8 vector, u32 return_eip, bool& ok);
   bool deliver_protected(u8 vector, EventKind kind, bool has_error, u32 error, u32 return_eip);
-  bool delivering_ = false;   // inside deliver(): a new fault now is a contributory/#DF case
-  u8 delivering_vector_ = 0;
 
   TlbEntry tlb_[2][kTlbSize];  // [0] supervisor, [1] user
   bool user_ = false;
