@@ -70,11 +70,14 @@ DecodeStatus decode(const u8* bytes, std::size_t avail, bool code32, DecodedInsn
   out.addr32 = code32;
   std::size_t pos = 0;
   auto need = [&](std::size_t n) { return pos + n <= avail; };
+  // Bytes missing: the instruction is cut off, unless it would be over 15 bytes anyway, which is
+  // #GP whatever follows (so 15 available bytes always decide).
+  auto missing = [&](std::size_t n) { return pos + n > 15 ? DecodeStatus::TooLong : DecodeStatus::Truncated; };
   auto too_long = [&] { return pos > 15; };
 
   // Prefixes (SDM Vol. 2A, 2.1.1): any order, any number, the last of a group wins.
   for (;;) {
-    if (!need(1)) return DecodeStatus::Truncated;
+    if (!need(1)) return missing(1);
     if (too_long()) return DecodeStatus::TooLong;
     const u8 b = bytes[pos];
     bool prefix = true;
@@ -100,7 +103,7 @@ DecodeStatus decode(const u8* bytes, std::size_t avail, bool code32, DecodedInsn
   // Opcode: one byte, or 0F and a second byte.
   unsigned slot = bytes[pos++];
   if (slot == 0x0F) {
-    if (!need(1)) return DecodeStatus::Truncated;
+    if (!need(1)) return missing(1);
     slot = 256 + bytes[pos++];
   }
   out.opcode = static_cast<u8>(slot);
@@ -109,7 +112,7 @@ DecodeStatus decode(const u8* bytes, std::size_t avail, bool code32, DecodedInsn
 
   const OpcodeEntry* e = nullptr;
   if (idx.modrm[slot]) {
-    if (!need(1)) return DecodeStatus::Truncated;
+    if (!need(1)) return missing(1);
     out.has_modrm = true;
     out.modrm = bytes[pos++];
     out.mod = out.modrm >> 6;
@@ -124,7 +127,7 @@ DecodeStatus decode(const u8* bytes, std::size_t avail, bool code32, DecodedInsn
       if (out.addr32) {
         u8 rm = out.rm;
         if (rm == 4) {
-          if (!need(1)) return DecodeStatus::Truncated;
+          if (!need(1)) return missing(1);
           const u8 sib = bytes[pos++];
           out.scale = sib >> 6;
           const u8 index = (sib >> 3) & 7;
@@ -132,7 +135,7 @@ DecodeStatus decode(const u8* bytes, std::size_t avail, bool code32, DecodedInsn
           const u8 base = sib & 7;
           if (base == 5 && out.mod == 0) {
             out.base = kNoReg;
-            if (!need(4)) return DecodeStatus::Truncated;
+            if (!need(4)) return missing(4);
             out.disp = bytes[pos] | bytes[pos + 1] << 8 | bytes[pos + 2] << 16 | u32{bytes[pos + 3]} << 24;
             pos += 4;
           } else {
@@ -140,17 +143,17 @@ DecodeStatus decode(const u8* bytes, std::size_t avail, bool code32, DecodedInsn
           }
         } else if (rm == 5 && out.mod == 0) {
           out.base = kNoReg;
-          if (!need(4)) return DecodeStatus::Truncated;
+          if (!need(4)) return missing(4);
           out.disp = bytes[pos] | bytes[pos + 1] << 8 | bytes[pos + 2] << 16 | u32{bytes[pos + 3]} << 24;
           pos += 4;
         } else {
           out.base = rm;
         }
         if (out.mod == 1) {
-          if (!need(1)) return DecodeStatus::Truncated;
+          if (!need(1)) return missing(1);
           out.disp = static_cast<u32>(static_cast<i8>(bytes[pos++]));
         } else if (out.mod == 2) {
-          if (!need(4)) return DecodeStatus::Truncated;
+          if (!need(4)) return missing(4);
           out.disp = bytes[pos] | bytes[pos + 1] << 8 | bytes[pos + 2] << 16 | u32{bytes[pos + 3]} << 24;
           pos += 4;
         }
@@ -163,14 +166,14 @@ DecodeStatus decode(const u8* bytes, std::size_t avail, bool code32, DecodedInsn
         out.index = kIndex[out.rm];
         if (out.mod == 0 && out.rm == 6) {
           out.base = kNoReg;
-          if (!need(2)) return DecodeStatus::Truncated;
+          if (!need(2)) return missing(2);
           out.disp = bytes[pos] | bytes[pos + 1] << 8;
           pos += 2;
         } else if (out.mod == 1) {
-          if (!need(1)) return DecodeStatus::Truncated;
+          if (!need(1)) return missing(1);
           out.disp = static_cast<u32>(static_cast<i8>(bytes[pos++]));
         } else if (out.mod == 2) {
-          if (!need(2)) return DecodeStatus::Truncated;
+          if (!need(2)) return missing(2);
           out.disp = bytes[pos] | bytes[pos + 1] << 8;
           pos += 2;
         }
@@ -187,9 +190,10 @@ DecodeStatus decode(const u8* bytes, std::size_t avail, bool code32, DecodedInsn
     for (Operand o : e->operands) {
       const unsigned n = operand_bytes(o, out.op32, out.addr32);
       if (!n) continue;
-      if (!need(n)) return DecodeStatus::Truncated;
+      if (!need(n)) return missing(n);
       u32 v = 0;
-      for (unsigned k = 0; k < n; ++k) v |= u32{bytes[pos + k]} << (8 * k);
+      // At most four bytes fit `v`; a far pointer's six are split below.
+      for (unsigned k = 0; k < n && k < 4; ++k) v |= u32{bytes[pos + k]} << (8 * k);
       if (o == Operand::Ap) {
         // ptr16:16 / ptr16:32: the offset comes first, then the selector.
         const unsigned off_bytes = n - 2;

@@ -30,7 +30,7 @@ constexpr OpcodeEntry grp(u16 code, int reg, Op op, std::array<Operand, 3> ops, 
   return {code, static_cast<i8>(reg), -1, op, ops, attrs, undefined, syntax};
 }
 constexpr OpcodeEntry fix(u16 code, int reg, int rm, Op op, std::array<Operand, 3> ops, u16 attrs, const char* syntax) {
-  return {code, static_cast<i8>(reg), static_cast<i8>(rm), op, ops, attrs | kRegOnly, kNone, syntax};
+  return {code, static_cast<i8>(reg), static_cast<i8>(rm), op, ops, static_cast<u16>(attrs | kRegOnly), kNone, syntax};
 }
 
 // The integer rows.
