@@ -1,0 +1,140 @@
+#include "core/timeline.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/serializer.h"
+
+namespace emu {
+
+namespace {
+
+u64 host_monotonic_ns() {
+  return static_cast<u64>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+
+}  // namespace
+
+u64 Timeline::source_reading() const {
+  switch (source_) {
+    case Source::Manual: return 0;
+    case Source::Instructions: return *instructions_ << shift_;
+    case Source::Host: return host_monotonic_ns() - host_origin_ns_;
+  }
+  return 0;
+}
+
+u64 Timeline::now() const {
+  // The bias is chosen with wrap-around arithmetic, so the sum is exact even when a source's
+  // reading was larger than the time it was attached at.
+  last_now_ = std::max(last_now_, bias_ns_ + source_reading());
+  return last_now_;
+}
+
+void Timeline::set_now(u64 ns) {
+  bias_ns_ = ns - source_reading();
+  last_now_ = ns;
+}
+
+void Timeline::use_instruction_clock(const u64* instructions, unsigned shift) {
+  const u64 t = now();
+  source_ = Source::Instructions;
+  instructions_ = instructions;
+  shift_ = std::min(shift, kMaxShift);
+  set_now(t);
+}
+
+void Timeline::use_host_clock() {
+  const u64 t = now();
+  source_ = Source::Host;
+  instructions_ = nullptr;
+  host_origin_ns_ = host_monotonic_ns();
+  set_now(t);
+}
+
+Timeline::EventId Timeline::schedule(u64 when_ns, Callback callback) {
+  const EventId id = next_id_++;
+  queue_.emplace(std::make_pair(when_ns, id), std::move(callback));
+  when_of_.emplace(id, when_ns);
+  return id;
+}
+
+bool Timeline::cancel(EventId id) {
+  const auto it = when_of_.find(id);
+  if (it == when_of_.end()) return false;
+  queue_.erase(std::make_pair(it->second, id));
+  when_of_.erase(it);
+  return true;
+}
+
+void Timeline::advance_to(u64 ns) {
+  if (ns > now()) set_now(ns);
+  // Events due by the time this advance started; an event a callback schedules for later than
+  // that waits for the next advance even if the host clock has moved on meanwhile.
+  const u64 target = now();
+  while (!queue_.empty()) {
+    const auto first = queue_.begin();
+    const auto [when, id] = first->first;
+    if (when > target) break;
+    // Remove before running: the callback may schedule (even at this same time) or cancel.
+    Callback callback = std::move(first->second);
+    queue_.erase(first);
+    when_of_.erase(id);
+    callback(when);
+  }
+}
+
+std::optional<u64> Timeline::next_event_ns() const {
+  if (queue_.empty()) return std::nullopt;
+  return queue_.begin()->first.first;
+}
+
+std::optional<u64> Timeline::instructions_until_next_event() const {
+  if (source_ != Source::Instructions || queue_.empty()) return std::nullopt;
+  const u64 when = queue_.begin()->first.first;
+  const u64 t = now();
+  if (when <= t) return 0;
+  // Round up: the event is due after the instruction that reaches or passes its deadline.
+  const u64 per_insn = u64{1} << shift_;
+  return (when - t + per_insn - 1) >> shift_;
+}
+
+bool Timeline::idle(u64 max_wait_ns) {
+  const std::optional<u64> next = next_event_ns();
+  if (source_ != Source::Host) {
+    // Deterministic: nothing runs on host time, so a halted CPU skips straight to its next
+    // event (QEMU's icount warp). Without an event the machine would halt forever.
+    if (!next) return false;
+    advance_to(*next);
+    return true;
+  }
+  const u64 t = now();
+  u64 wait_ns = max_wait_ns;
+  if (next) wait_ns = *next > t ? std::min(*next - t, max_wait_ns) : 0;
+  {
+    std::unique_lock lock(wake_mutex_);
+    wake_cv_.wait_for(lock, std::chrono::nanoseconds(wait_ns), [this] { return wake_requested_; });
+    wake_requested_ = false;
+  }
+  run_due();
+  return true;
+}
+
+void Timeline::wake() {
+  {
+    std::lock_guard lock(wake_mutex_);
+    wake_requested_ = true;
+  }
+  wake_cv_.notify_one();
+}
+
+void Timeline::serialize(StateVisitor& v) {
+  u64 t = now();
+  v.field("now_ns", t);
+  // Any time is acceptable; a load may move time backwards (restoring an earlier state).
+  if (v.loading() && v.ok()) set_now(t);
+}
+
+}  // namespace emu

@@ -1,0 +1,120 @@
+// The virtual clock and the timeline of device events (DESIGN §5).
+//
+// Virtual time is a count of nanoseconds since the machine was created. It is read from one of
+// three sources:
+//   - a manual clock (the default): time moves only when advance_to() is called — unit tests;
+//   - the instruction clock (`-icount shift=N`, QEMU's spelling): every retired instruction is
+//     2^N ns, so time is a function of the guest's own progress and two runs of the same guest
+//     see the same times — tests, teaching labs, later record/replay;
+//   - the host clock (real-time mode): virtual time follows the host's monotonic clock.
+// Whatever the source, now() never goes backwards: skipping ahead (advance_to() past the
+// source's reading, as a halted CPU does to reach its next timer) adds a bias to the source.
+//
+// Devices schedule callbacks at absolute virtual times. advance_to() runs every event that is
+// due, earliest first, events at the same time in the order they were scheduled. A callback
+// receives the time it was scheduled for, so a periodic device can schedule its next event
+// from its own deadline without drift, even when the machine ran the event a little late.
+//
+// Events are not saved: each device saves its own deadlines and schedules again after a load.
+#pragma once
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <utility>
+
+#include "core/types.h"
+
+namespace emu {
+
+class StateVisitor;
+
+class Timeline {
+ public:
+  using EventId = u64;  // 0 is never a valid id
+  using Callback = std::function<void(u64 deadline_ns)>;
+  enum class Source : u8 { Manual, Instructions, Host };
+
+  static constexpr u64 kNsPerSecond = 1'000'000'000;
+
+  Timeline() = default;
+  Timeline(const Timeline&) = delete;
+  Timeline& operator=(const Timeline&) = delete;
+
+  // Deterministic mode: time = 2^shift ns per instruction counted in `*instructions` (the
+  // CPU's `counters.instructions`). The counter must outlive the timeline. The current time is
+  // kept: switching sources never moves time.
+  void use_instruction_clock(const u64* instructions, unsigned shift);
+  // Real-time mode: time follows the host's monotonic clock from now on.
+  void use_host_clock();
+  Source source() const { return source_; }
+  unsigned icount_shift() const { return shift_; }
+  // QEMU accepts shift values 0..10 (1 ns .. ~1 µs per instruction).
+  static constexpr unsigned kMaxShift = 10;
+
+  // The current virtual time.
+  u64 now() const;
+
+  // Schedules `callback` to run once when virtual time reaches `when_ns` (a time in the past
+  // runs at the next advance). Returns the event's id for cancel().
+  EventId schedule(u64 when_ns, Callback callback);
+  // Schedules `delay_ns` from now.
+  EventId schedule_in(u64 delay_ns, Callback callback) { return schedule(now() + delay_ns, std::move(callback)); }
+  // Removes a pending event; false if it already ran, was cancelled, or never existed.
+  bool cancel(EventId id);
+  bool pending(EventId id) const { return when_of_.count(id) != 0; }
+  std::size_t pending_count() const { return queue_.size(); }
+
+  // Moves virtual time to at least `ns` (never backwards) and runs every event due by then.
+  // Callbacks may schedule and cancel events, including ones due in this same advance.
+  void advance_to(u64 ns);
+  // Runs the events that are due at the clock's current reading.
+  void run_due() { advance_to(now()); }
+
+  // When the earliest pending event is due, if there is one — a halted CPU sleeps until then
+  // (real time) or skips straight to it (deterministic time).
+  std::optional<u64> next_event_ns() const;
+
+  // How many instructions the CPU may retire before the next event is due, in deterministic
+  // mode (at least 1 while an event lies in the future, 0 when one is due); nullopt when no
+  // event is pending or time does not come from instructions. The machine uses it as the
+  // CPU's run budget so events fire at exactly the instruction where they fall due.
+  std::optional<u64> instructions_until_next_event() const;
+
+  // A halted CPU with nothing to do. Deterministic and manual time skip ahead to the next
+  // event and run it; real time sleeps the host thread until the next event is due, `max_wait_ns`
+  // has passed, or another thread calls wake(), then runs what is due. Returns false when there
+  // was nothing to wait for in deterministic/manual time (a halted machine with no timers).
+  bool idle(u64 max_wait_ns);
+  // Ends a real-time idle() early (thread-safe): host input arrived for a device.
+  void wake();
+
+  // State: the current time. Load it after the CPU (whose instruction counter the clock
+  // reads) and before the devices (which schedule their events again from their state).
+  void serialize(StateVisitor& v);
+
+ private:
+  u64 source_reading() const;  // the source's raw reading, without the bias
+  void set_now(u64 ns);        // re-bias so that now() == ns
+
+  Source source_ = Source::Manual;
+  const u64* instructions_ = nullptr;
+  unsigned shift_ = 0;
+  u64 host_origin_ns_ = 0;
+  u64 bias_ns_ = 0;           // now() = bias_ns_ + source_reading()
+  mutable u64 last_now_ = 0;  // guards monotonicity against the host clock's granularity
+
+  // Pending events ordered by (deadline, sequence number = id): ids increase, so events at the
+  // same deadline run in the order they were scheduled.
+  std::map<std::pair<u64, EventId>, Callback> queue_;
+  std::unordered_map<EventId, u64> when_of_;
+  EventId next_id_ = 1;
+
+  std::mutex wake_mutex_;
+  std::condition_variable wake_cv_;
+  bool wake_requested_ = false;
+};
+
+}  // namespace emu

@@ -1,0 +1,135 @@
+#include "core/timeline.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/serializer.h"
+
+using namespace emu;
+
+TEST_CASE("timeline: events run in time order, ties in scheduling order") {
+  Timeline t;
+  std::vector<std::string> ran;
+  t.schedule(300, [&](u64) { ran.push_back("c300"); });
+  t.schedule(100, [&](u64) { ran.push_back("a100"); });
+  t.schedule(200, [&](u64) { ran.push_back("b200-first"); });
+  t.schedule(200, [&](u64) { ran.push_back("b200-second"); });
+  CHECK(t.next_event_ns() == 100);
+  t.advance_to(250);
+  CHECK(t.now() == 250);
+  CHECK(ran == std::vector<std::string>{"a100", "b200-first", "b200-second"});
+  CHECK(t.next_event_ns() == 300);
+  t.advance_to(300);
+  CHECK(ran.back() == "c300");
+  CHECK_FALSE(t.next_event_ns().has_value());
+}
+
+TEST_CASE("timeline: cancel, time never goes backwards, callbacks get their deadline") {
+  Timeline t;
+  int runs = 0;
+  const auto id = t.schedule(50, [&](u64) { ++runs; });
+  CHECK(t.pending(id));
+  CHECK(t.cancel(id));
+  CHECK_FALSE(t.cancel(id));
+  t.advance_to(100);
+  CHECK(runs == 0);
+  t.advance_to(40);  // ignored: time only moves forwards
+  CHECK(t.now() == 100);
+
+  u64 seen = 0;
+  t.schedule(120, [&](u64 deadline) { seen = deadline; });
+  t.advance_to(1000);  // run late: the callback still learns its own deadline
+  CHECK(seen == 120);
+}
+
+TEST_CASE("timeline: callbacks may schedule events due within the same advance") {
+  Timeline t;
+  std::vector<u64> ticks;
+  // A drift-free periodic event: each run schedules the next from its own deadline.
+  std::function<void(u64)> tick = [&](u64 deadline) {
+    ticks.push_back(deadline);
+    t.schedule(deadline + 100, tick);
+  };
+  t.schedule(100, tick);
+  t.advance_to(450);
+  CHECK(ticks == std::vector<u64>{100, 200, 300, 400});
+  CHECK(t.next_event_ns() == 500);
+}
+
+TEST_CASE("timeline: deterministic mode derives time from retired instructions") {
+  Timeline t;
+  u64 instructions = 0;
+  t.use_instruction_clock(&instructions, 3);  // 8 ns per instruction
+  CHECK(t.now() == 0);
+  instructions = 10;
+  CHECK(t.now() == 80);
+  int fired = 0;
+  t.schedule(100, [&](u64) { ++fired; });
+  // 20 ns to go = 2.5 instructions: the budget rounds up so the event is due after the third.
+  CHECK(t.instructions_until_next_event() == 3);
+  instructions += 3;
+  t.run_due();
+  CHECK(fired == 1);
+
+  // A halted CPU skips to the next event; later instructions count on from there.
+  t.schedule(10'000, [&](u64) { ++fired; });
+  CHECK(t.idle(1'000'000));
+  CHECK(fired == 2);
+  CHECK(t.now() == 10'000);
+  instructions += 1;
+  CHECK(t.now() == 10'008);
+  CHECK_FALSE(t.idle(1'000'000));  // nothing left to wait for
+}
+
+TEST_CASE("timeline: two deterministic runs see identical times") {
+  auto run = [] {
+    Timeline t;
+    u64 instructions = 0;
+    t.use_instruction_clock(&instructions, 0);
+    std::vector<u64> seen;
+    std::function<void(u64)> tick = [&](u64 deadline) {
+      seen.push_back(t.now());
+      t.schedule(deadline + 1000, tick);
+    };
+    t.schedule(1000, tick);
+    for (int step = 0; step < 50; ++step) {
+      instructions += *t.instructions_until_next_event();
+      t.run_due();
+    }
+    return seen;
+  };
+  const std::vector<u64> a = run(), b = run();
+  CHECK(a == b);
+  CHECK(a.size() == 50);
+  CHECK(a[49] == 50'000);
+}
+
+TEST_CASE("timeline: real-time mode follows the host clock and idle sleeps until the event") {
+  Timeline t;
+  t.use_host_clock();
+  const u64 start = t.now();
+  bool fired = false;
+  t.schedule(start + 2'000'000, [&](u64) { fired = true; });  // 2 ms
+  while (!fired) CHECK(t.idle(Timeline::kNsPerSecond));
+  CHECK(t.now() >= start + 2'000'000);
+}
+
+TEST_CASE("timeline: the current time round-trips through the serializer") {
+  Timeline a;
+  a.advance_to(123'456'789);
+  StateWriter w;
+  w.section("timeline", 1, [&](StateVisitor& v) { a.serialize(v); });
+  const std::vector<u8> state = w.finish();
+
+  Timeline b;
+  u64 instructions = 1000;
+  b.use_instruction_clock(&instructions, 2);
+  StateReader r(state);
+  r.section("timeline", 1, [&](StateVisitor& v, u32) { b.serialize(v); });
+  REQUIRE(r.ok());
+  CHECK(b.now() == 123'456'789);
+  instructions += 1;
+  CHECK(b.now() == 123'456'793);
+}
