@@ -119,8 +119,28 @@ static void* map_fixed(uint32_t addr, uint32_t size, int prot) {
   return p;
 }
 
+/* Two alternate signal stacks. A case's random ESP may happen to point into the one in use: the
+ * kernel then takes the signal as nested on that stack, finds no room below ESP and kills the
+ * runner ("overflowed sigaltstack"). Before each case the runner switches to a stack that does
+ * not contain the case's ESP. */
+#define ALTSTACK_SIZE (1u << 16)
+static uint8_t g_altstacks[2][ALTSTACK_SIZE];
+static int g_altstack_in_use;
+
+static void use_altstack(int which) {
+  stack_t ss = {.ss_sp = g_altstacks[which], .ss_size = ALTSTACK_SIZE, .ss_flags = 0};
+  if (sigaltstack(&ss, NULL) != 0) fail("oracle-native: sigaltstack failed\n");
+  g_altstack_in_use = which;
+}
+
+static int on_altstack(int which, uint32_t esp) {
+  const uint32_t base = (uint32_t)(uintptr_t)g_altstacks[which];
+  return esp >= base && esp - base <= ALTSTACK_SIZE;
+}
+
 static void run_case(const struct oracle_case* c, struct oracle_result* r, uint8_t* initial) {
   memset(r, 0, sizeof *r);
+  if (on_altstack(g_altstack_in_use, c->gpr[4])) use_altstack(!g_altstack_in_use);
   oracle_fill(initial, c);
   memcpy(g_data, initial, ORACLE_DATA_SIZE);
   memset(g_code, 0xCC, 0x1000); /* INT3 everywhere else, should anything run away */
@@ -146,9 +166,7 @@ static void run_case(const struct oracle_case* c, struct oracle_result* r, uint8
 }
 
 int main(void) {
-  static uint8_t altstack[1 << 16];
-  stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
-  if (sigaltstack(&ss, NULL) != 0) fail("oracle-native: sigaltstack failed\n");
+  use_altstack(0);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = on_signal;
