@@ -58,6 +58,7 @@ struct CpuCounters {
   u64 exceptions[32] = {};
   u64 interrupts = 0;
   u64 triple_faults = 0;
+  u64 events_delivered = 0;  // every entry into a handler: exceptions, INT n, external interrupts
   // Sensitive and privileged instructions executed, per operation (indexed by the translator's
   // Op number): all of them, and those run outside ring 0 (CPL > 0 or V86), where a virtual
   // machine monitor has to intervene (DESIGN §3).

@@ -67,6 +67,7 @@ void Cpu::deliver_pending() {
 
 bool Cpu::deliver(u8 vector, EventKind kind, bool has_error, u32 error, u32 return_eip) {
   s.halted = false;
+  ++counters.events_delivered;
   if (!s.protected_mode()) {
     bool ok = true;
     deliver_real(vector, return_eip, ok);

@@ -260,12 +260,18 @@ void Interpreter::step() {
   Block one;
   one.insns.push_back(b->insns.front());
   const bool trap = cpu_.s.flags.bits & eflags::TF;
-  const u64 before = cpu_.counters.instructions;
+  const u64 retired_before = cpu_.counters.instructions;
+  const u64 events_before = cpu_.counters.events_delivered;
   u64 budget = 1;
   const bool shadow = cpu_.s.interrupt_shadow;
   execute(one, budget);
   if (shadow) cpu_.s.interrupt_shadow = false;
-  if (trap && cpu_.counters.instructions != before && !cpu_.triple_fault) single_step_trap();
+  // The single-step trap follows an instruction that began with TF set and retired normally.
+  // An instruction that entered a handler (INT n, INT3, INTO, or a fault) does not trap: the
+  // gate cleared TF, and the handler runs un-stepped (SDM Vol. 3A, 17.3.1.4).
+  const bool retired = cpu_.counters.instructions != retired_before;
+  const bool entered_handler = cpu_.counters.events_delivered != events_before;
+  if (trap && retired && !entered_handler && !cpu_.triple_fault) single_step_trap();
 }
 
 StopReason Interpreter::run(u64 max_instructions) {

@@ -64,7 +64,8 @@ Status alu_rm_reg(Cpu& c, const DecodedInsn& i) {
   } else {
     const u32 ea = effective_address(c, i);
     T dst;
-    if (!c.read<T>(i.seg, ea, dst)) return Status::Fault;
+    const bool ok = writes_result(K) ? read_for_update<T>(c, i.seg, ea, dst) : c.read<T>(i.seg, ea, dst);
+    if (!ok) return Status::Fault;
     if constexpr (writes_result(K)) {
       // Compute into a scratch flag record first so a faulting write leaves EFLAGS unchanged.
       const Flags saved = c.s.flags;
@@ -104,7 +105,8 @@ Status alu_rm_imm(Cpu& c, const DecodedInsn& i) {
   } else {
     const u32 ea = effective_address(c, i);
     T dst;
-    if (!c.read<T>(i.seg, ea, dst)) return Status::Fault;
+    const bool ok = writes_result(K) ? read_for_update<T>(c, i.seg, ea, dst) : c.read<T>(i.seg, ea, dst);
+    if (!ok) return Status::Fault;
     if constexpr (writes_result(K)) {
       const Flags saved = c.s.flags;
       const T r = alu_compute<K>(c, dst, src);
@@ -136,7 +138,7 @@ Status modify_rm(Cpu& c, const DecodedInsn& i, F op) {
   }
   const u32 ea = effective_address(c, i);
   T v;
-  if (!c.read<T>(i.seg, ea, v)) return Status::Fault;
+  if (!read_for_update<T>(c, i.seg, ea, v)) return Status::Fault;
   const Flags saved = c.s.flags;
   if (!c.write<T>(i.seg, ea, op(v))) {
     c.s.flags = saved;
@@ -263,7 +265,7 @@ Status xchg_rm_reg(Cpu& c, const DecodedInsn& i) {
   }
   const u32 ea = effective_address(c, i);
   T mv;
-  if (!c.read<T>(i.seg, ea, mv) || !c.write<T>(i.seg, ea, rv)) return Status::Fault;
+  if (!read_for_update<T>(c, i.seg, ea, mv) || !c.write<T>(i.seg, ea, rv)) return Status::Fault;
   set_reg<T>(c, i.reg, mv);
   return Status::Ok;
 }
@@ -319,7 +321,7 @@ Status xadd(Cpu& c, const DecodedInsn& i) {
   }
   const u32 ea = effective_address(c, i);
   T dst;
-  if (!c.read<T>(i.seg, ea, dst)) return Status::Fault;
+  if (!read_for_update<T>(c, i.seg, ea, dst)) return Status::Fault;
   const Flags saved = c.s.flags;
   const T r = alu_compute<Alu::Add>(c, dst, src);
   if (!c.write<T>(i.seg, ea, r)) {
@@ -335,7 +337,7 @@ Status xadd(Cpu& c, const DecodedInsn& i) {
 template <typename T>
 Status cmpxchg(Cpu& c, const DecodedInsn& i) {
   T dst;
-  if (!read_rm<T>(c, i, dst)) return Status::Fault;
+  if (!read_rm_for_update<T>(c, i, dst)) return Status::Fault;
   const T acc = get_reg<T>(c, EAX);
   const bool equal = acc == dst;
   const T new_dst = equal ? get_reg<T>(c, i.reg) : dst;
@@ -349,6 +351,7 @@ Status cmpxchg(Cpu& c, const DecodedInsn& i) {
 Status cmpxchg8b(Cpu& c, const DecodedInsn& i) {
   const u32 ea = effective_address(c, i);
   u32 lo, hi;
+  if (!c.check_segment(i.seg, ea, 8, true)) return Status::Fault;
   if (!c.read<u32>(i.seg, ea, lo) || !c.read<u32>(i.seg, ea + 4, hi)) return Status::Fault;
   const bool equal = lo == c.s.gpr[EAX] && hi == c.s.gpr[EDX];
   const u32 nlo = equal ? c.s.gpr[EBX] : lo;

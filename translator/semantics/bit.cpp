@@ -46,7 +46,8 @@ Status bit_test(Cpu& c, const DecodedInsn& i) {
       ea += static_cast<u32>(unit) * sizeof(T);
       if (!i.addr32) ea &= 0xFFFF;
     }
-    if (!c.read<T>(i.seg, ea, value)) return Status::Fault;
+    const bool ok = K == BitOp::Test ? c.read<T>(i.seg, ea, value) : read_for_update<T>(c, i.seg, ea, value);
+    if (!ok) return Status::Fault;
   }
   if constexpr (K != BitOp::Test) {
     const T updated = apply<K, T>(value, mask);

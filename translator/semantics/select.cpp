@@ -27,6 +27,20 @@ Handler select_handler(const DecodedInsn& i) {
 
 namespace emu {
 
+namespace {
+
+bool undefined_register_operand(const Cpu& c, const DecodedInsn& i) {
+  switch (i.entry->op) {
+    case Op::MovToCr:
+    case Op::MovFromCr: return i.reg == 1 || i.reg >= 5;
+    case Op::MovToDr:
+    case Op::MovFromDr: return (i.reg == 4 || i.reg == 5) && (c.s.cr4 & cr4::DE);
+    default: return false;
+  }
+}
+
+}  // namespace
+
 // Every sensitive or privileged instruction enters here (DESIGN §3). A binary translator must
 // never run these as plain host code: the 17 sensitive ones (Robin & Irvine, 2000) behave
 // differently outside ring 0 without trapping, and the privileged ones must #GP there. The gate
@@ -37,6 +51,10 @@ Status vmm_gate(Cpu& c, const DecodedInsn& i) {
   ++c.counters.vmm_total[op];
   const bool outside_ring0 = c.s.cpl > 0 || c.s.v86();
   if (outside_ring0) ++c.counters.vmm_outside_ring0[op];
+  // An encoding that does not exist is #UD before any privilege check: MOV to or from CR1 and
+  // CR5-CR7, and DR4/DR5 while CR4.DE is set (SDM Vol. 2B, MOV—Move to/from Control/Debug
+  // Registers, "Protected Mode Exceptions": hardware reports #UD for these even at CPL 3).
+  if (undefined_register_operand(c, i)) return c.raise(kUD);
   // Privileged instructions: #GP(0) unless CPL = 0 (SDM Vol. 3A, 2.8). V86 code runs at CPL 3.
   if ((i.entry->attrs & attr::kPrivileged) && c.s.protected_mode() && outside_ring0) return c.raise(kGP, 0);
   return i.impl(c, i);

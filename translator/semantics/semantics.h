@@ -54,6 +54,24 @@ bool write_rm(Cpu& c, const DecodedInsn& i, T v) {
   return c.write<T>(i.seg, effective_address(c, i), v);
 }
 
+// Reads the memory destination of a read-modify-write instruction. The segment must permit the
+// write before anything is read: hardware checks a read-modify-write access as a write, so a
+// RMW through a read-only segment (a CS override, say) is #GP even when the page is absent.
+template <typename T>
+bool read_for_update(Cpu& c, Seg seg, u32 offset, T& out) {
+  if (!c.check_segment(seg, offset, sizeof(T), true)) return false;
+  return c.read<T>(seg, offset, out);
+}
+// The same for the ModRM r/m operand.
+template <typename T>
+bool read_rm_for_update(Cpu& c, const DecodedInsn& i, T& out) {
+  if (i.mod == 3) {
+    out = get_reg<T>(c, i.rm);
+    return true;
+  }
+  return read_for_update<T>(c, i.seg, effective_address(c, i), out);
+}
+
 // Sign extension helpers.
 template <typename T>
 constexpr std::make_signed_t<T> as_signed(T v) {

@@ -191,7 +191,7 @@ Status shift_rm(Cpu& c, const DecodedInsn& i) {
     dst = get_reg<T>(c, i.rm);
   } else {
     ea = effective_address(c, i);
-    if (!c.read<T>(i.seg, ea, dst)) return Status::Fault;
+    if (!read_for_update<T>(c, i.seg, ea, dst)) return Status::Fault;
   }
   const ShiftResult<T> out = count ? shift_compute<K, T>(dst, count, c.s.flags.cf()) : ShiftResult<T>{dst, 0, 0};
   return commit<T>(c, i, ea, out);
@@ -207,7 +207,7 @@ Status double_shift(Cpu& c, const DecodedInsn& i) {
     dst = get_reg<T>(c, i.rm);
   } else {
     ea = effective_address(c, i);
-    if (!c.read<T>(i.seg, ea, dst)) return Status::Fault;
+    if (!read_for_update<T>(c, i.seg, ea, dst)) return Status::Fault;
   }
   const ShiftResult<T> out =
       count ? double_shift_compute<Left, T>(dst, get_reg<T>(c, i.reg), count) : ShiftResult<T>{dst, 0, 0};

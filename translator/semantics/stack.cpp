@@ -99,7 +99,8 @@ Status enter(Cpu& c, const DecodedInsn& i) {
   const u32 level = i.imm2 & 31;
   const u32 mask = c.sp_mask();
   const u32 sp = c.sp();
-  // Read the display entries first, then check the whole area that will be written.
+  // First pass: read the display entries and check the whole area that will be written, so a
+  // fault leaves everything unchanged.
   T display[32];
   u32 ebp = c.s.gpr[EBP] & mask;
   for (u32 k = 1; k < level; ++k) {
@@ -112,8 +113,16 @@ Status enter(Cpu& c, const DecodedInsn& i) {
   if (!c.probe_write(Seg::SS, (sp - pushes * sizeof(T)) & mask, pushes * sizeof(T))) return Status::Fault;
   // The final ESP must also be a valid stack address (the SDM's "IF ... #SS(0)" check).
   if (size && !c.check_segment(Seg::SS, new_sp, 1, true)) return Status::Fault;
+  // Commit in the processor's order: each display entry is read just before it is pushed, so
+  // when the new frame overlaps the old display the copies see the pushes before them. The
+  // first pass above already proved every read and write succeeds.
   c.push<T>(get_reg<T>(c, EBP));
-  for (u32 k = 1; k < level; ++k) c.push<T>(display[k]);
+  ebp = c.s.gpr[EBP] & mask;
+  for (u32 k = 1; k < level; ++k) {
+    ebp = (ebp - sizeof(T)) & mask;
+    c.read<T>(Seg::SS, ebp, display[k]);
+    c.push<T>(display[k]);
+  }
   if (level > 0) c.push<T>(static_cast<T>(frame_temp));
   if (c.s.stack32()) c.s.gpr[EBP] = frame_temp;
   else set_reg<u16>(c, EBP, static_cast<u16>(frame_temp));
