@@ -1,6 +1,7 @@
 #include "translator/interpreter.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "translator/decoder.h"
 #include "translator/semantics/select.h"
@@ -84,6 +85,8 @@ std::unique_ptr<Block> Interpreter::build(u32 phys, u32 lin, bool code32) {
   const SegmentCache& cs = cpu_.s.sreg(Seg::CS);
   u32 off = 0;
   const u32 page_left = 0x1000 - (phys & 0xFFF);
+  // Code in RAM or ROM is read straight from host memory; code in MMIO byte by byte.
+  const u8* code_page = cpu_.bus.host_page(phys, false);
   while (b->insns.size() < kMaxBlockInsns) {
     const u32 eip = b->eip + off;
     const bool first = b->insns.empty();
@@ -97,7 +100,9 @@ std::unique_ptr<Block> Interpreter::build(u32 phys, u32 lin, bool code32) {
     const u32 limit_left = cs.limit - eip + 1 == 0 ? 0xFFFFFFFFu : cs.limit - eip + 1;
     u8 bytes[16];
     u32 in_page = std::min<u32>({15, page_left - off, limit_left});
-    for (u32 k = 0; k < in_page; ++k) bytes[k] = static_cast<u8>(cpu_.bus.read(phys + off + k, 1));
+    if (code_page) std::memcpy(bytes, code_page + ((phys + off) & 0xFFF), in_page);
+    else
+      for (u32 k = 0; k < in_page; ++k) bytes[k] = static_cast<u8>(cpu_.bus.read(phys + off + k, 1));
     DecodedInsn insn;
     DecodeStatus st = decode(bytes, in_page, code32, insn);
     u32 avail = in_page;
@@ -211,33 +216,40 @@ Block* Interpreter::next_block(Block* from) {
   return b;
 }
 
-void Interpreter::execute(Block& b, u64& budget) {
+template <bool Traced>
+u64 Interpreter::execute(Block& b, u64 budget) {
   Cpu& c = cpu_;
   c.code_changed = false;
   ++b.executions;
-  u64 retired = 0;
-  for (const DecodedInsn& insn : b.insns) {
-    if (observer_) [[unlikely]]
-      observer_->before(c, insn);
+  const DecodedInsn* const insns = b.insns.data();
+  const std::size_t n = std::min<u64>(b.insns.size(), budget);
+  std::size_t retired = 0;
+  bool faulted = false;
+  while (retired < n) {
+    const DecodedInsn& insn = insns[retired];
+    if constexpr (Traced) observer_->before(c, insn);
     const Status st = insn.fn(c, insn);
     if (st == Status::Ok) [[likely]] {
       c.s.eip += insn.len;
       ++retired;
-      if (--budget == 0 || c.code_changed) break;
+      // A store may have rewritten this very block (self-modifying code): stop and re-fetch.
+      if (c.code_changed) [[unlikely]]
+        break;
       continue;
     }
     if (st == Status::Fault) {
-      // Charge the budget for the exception too, so a guest that faults forever (a #UD handler
-      // that returns to the same instruction) still returns control to the machine.
-      --budget;
-      c.deliver_pending();
-      break;
+      faulted = true;
+    } else {
+      ++retired;  // Jumped, EndBlock, Halted: the instruction retired and the block ends
     }
-    ++retired;  // Jumped, EndBlock, Halted: the instruction retired
-    --budget;
     break;
   }
   c.counters.instructions += retired;
+  if (!faulted) return retired;
+  c.deliver_pending();
+  // The exception is charged to the budget too, so a guest that faults forever (a #UD handler
+  // that returns to the same instruction) still returns control to the machine.
+  return retired + 1;
 }
 
 void Interpreter::single_step_trap() {
@@ -262,9 +274,9 @@ void Interpreter::step() {
   const bool trap = cpu_.s.flags.bits & eflags::TF;
   const u64 retired_before = cpu_.counters.instructions;
   const u64 events_before = cpu_.counters.events_delivered;
-  u64 budget = 1;
   const bool shadow = cpu_.s.interrupt_shadow;
-  execute(one, budget);
+  if (observer_) execute<true>(one, 1);
+  else execute<false>(one, 1);
   if (shadow) cpu_.s.interrupt_shadow = false;
   // The single-step trap follows an instruction that began with TF set and retired normally.
   // An instruction that entered a handler (INT n, INT3, INTO, or a fault) does not trap: the
@@ -279,9 +291,10 @@ StopReason Interpreter::run(u64 max_instructions) {
   u64 budget = max_instructions;
   Block* previous = nullptr;  // the block just executed, whose links may name the next one
   while (budget > 0) {
-    retire_invalidated();
+    if (!graveyard_.empty()) retire_invalidated();
     if (cpu_.triple_fault) return StopReason::TripleFault;
-    if (cpu_.service_interrupts()) {
+    const bool maybe_interrupt = cpu_.nmi_pending || ((cpu_.s.flags.bits & eflags::IF) && cpu_.pic);
+    if (maybe_interrupt && cpu_.service_interrupts()) {
       if (cpu_.triple_fault) return StopReason::TripleFault;
     }
     if (cpu_.s.halted) return StopReason::Halted;
@@ -302,7 +315,8 @@ StopReason Interpreter::run(u64 max_instructions) {
       previous = nullptr;
       continue;
     }
-    execute(*b, budget);
+    const u64 used = observer_ ? execute<true>(*b, budget) : execute<false>(*b, budget);
+    budget -= std::min(budget, used);
     // A block that was invalidated while it ran is in the graveyard: don't link from it.
     previous = b->valid ? b : nullptr;
     if (cpu_.s.halted && !cpu_.pending.active) {

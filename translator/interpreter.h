@@ -79,8 +79,10 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
   Block* next_block(Block* from);
   std::unique_ptr<Block> build(u32 phys, u32 lin, bool code32);
   void retire_invalidated();
-  // Runs one block; returns false if the dispatcher must stop (halt, fault delivery, etc.).
-  void execute(Block& b, u64& budget);
+  // Runs up to `budget` instructions of a block, delivering a fault if one is raised. Returns
+  // what to charge to the budget: the instructions retired, plus one for a delivered fault.
+  template <bool Traced>
+  u64 execute(Block& b, u64 budget);
   void single_step_trap();
 
   Cpu& cpu_;

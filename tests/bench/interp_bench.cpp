@@ -3,6 +3,7 @@
 // execute, the boot-time case). Targets from DESIGN §3: >= 150 MIPS hot, <= 2 us per cold insn.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "support/test_machine.h"
@@ -34,8 +35,8 @@ Result run_program(const std::string& source) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const u64 scale = argc > 1 ? std::strtoull(argv[1], nullptr, 0) : 1;
-  const u64 instructions = 100'000'000 * scale;
+  const double scale = argc > 1 ? std::atof(argv[1]) : 1.0;
+  const u64 instructions = static_cast<u64>(100'000'000 * (scale > 0 ? scale : 1.0));
 
   // 1. Register ALU loop: 6 instructions per iteration, flags consumed by the branch.
   const Result alu = run_program("mov ecx, " + std::to_string(instructions / 6) +
