@@ -232,6 +232,9 @@ u64 Interpreter::execute(Block& b, u64 budget) {
     if (st == Status::Ok) [[likely]] {
       c.s.eip += insn.len;
       ++retired;
+      // Counted per instruction, not per block, so RDTSC and the instruction clock see every
+      // instruction before them.
+      ++c.counters.instructions;
       // A store may have rewritten this very block (self-modifying code): stop and re-fetch.
       if (c.code_changed) [[unlikely]]
         break;
@@ -241,10 +244,10 @@ u64 Interpreter::execute(Block& b, u64 budget) {
       faulted = true;
     } else {
       ++retired;  // Jumped, EndBlock, Halted: the instruction retired and the block ends
+      ++c.counters.instructions;
     }
     break;
   }
-  c.counters.instructions += retired;
   if (!faulted) return retired;
   c.deliver_pending();
   // The exception is charged to the budget too, so a guest that faults forever (a #UD handler

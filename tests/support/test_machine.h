@@ -8,6 +8,7 @@
 #pragma once
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -63,8 +64,14 @@ struct TestMachine {
   Cpu cpu{bus};
   Interpreter interp{cpu};
 
+  // Writes guest RAM as a device would: translations of the bytes it changes are dropped.
   void write_bytes(u32 phys, const std::vector<u8>& bytes) {
     std::memcpy(bus.ram() + phys, bytes.data(), bytes.size());
+    for (u32 done = 0; done < bytes.size();) {
+      const u32 chunk = std::min<u32>(static_cast<u32>(bytes.size()) - done, 0x1000 - ((phys + done) & 0xFFF));
+      bus.notify_code_write(phys + done, chunk);
+      done += chunk;
+    }
   }
   void write32(u32 phys, u32 v) { std::memcpy(bus.ram() + phys, &v, 4); }
   void write16(u32 phys, u16 v) { std::memcpy(bus.ram() + phys, &v, 2); }

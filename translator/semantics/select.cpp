@@ -29,12 +29,23 @@ namespace emu {
 
 namespace {
 
-bool undefined_register_operand(const Cpu& c, const DecodedInsn& i) {
+bool undefined_here(const Cpu& c, const DecodedInsn& i) {
   switch (i.entry->op) {
     case Op::MovToCr:
     case Op::MovFromCr: return i.reg == 1 || i.reg >= 5;
     case Op::MovToDr:
     case Op::MovFromDr: return (i.reg == 4 || i.reg == 5) && (c.s.cr4 & cr4::DE);
+    // "Not recognized in real-address mode / virtual-8086 mode": #UD, not #GP (SDM Vol. 2,
+    // the LLDT, LTR, SLDT, STR, LAR, LSL, VERR, VERW and ARPL pages).
+    case Op::Lldt:
+    case Op::Ltr:
+    case Op::Sldt:
+    case Op::Str:
+    case Op::Lar:
+    case Op::Lsl:
+    case Op::Verr:
+    case Op::Verw:
+    case Op::Arpl: return !c.s.protected_mode() || c.s.v86();
     default: return false;
   }
 }
@@ -51,10 +62,11 @@ Status vmm_gate(Cpu& c, const DecodedInsn& i) {
   ++c.counters.vmm_total[op];
   const bool outside_ring0 = c.s.cpl > 0 || c.s.v86();
   if (outside_ring0) ++c.counters.vmm_outside_ring0[op];
-  // An encoding that does not exist is #UD before any privilege check: MOV to or from CR1 and
-  // CR5-CR7, and DR4/DR5 while CR4.DE is set (SDM Vol. 2B, MOV—Move to/from Control/Debug
-  // Registers, "Protected Mode Exceptions": hardware reports #UD for these even at CPL 3).
-  if (undefined_register_operand(c, i)) return c.raise(kUD);
+  // An encoding that does not exist, or is not recognized in this mode, is #UD before any
+  // privilege check: MOV to or from CR1 and CR5-CR7, DR4/DR5 while CR4.DE is set (SDM Vol. 2B,
+  // MOV—Move to/from Control/Debug Registers: hardware reports #UD for these even at CPL 3),
+  // and the protected-mode-only descriptor instructions in real and V86 mode.
+  if (undefined_here(c, i)) return c.raise(kUD);
   // Privileged instructions: #GP(0) unless CPL = 0 (SDM Vol. 3A, 2.8). V86 code runs at CPL 3.
   if ((i.entry->attrs & attr::kPrivileged) && c.s.protected_mode() && outside_ring0) return c.raise(kGP, 0);
   return i.impl(c, i);
