@@ -7,6 +7,7 @@
 // Every handler has the same shape: the device-not-available and pending-error checks, then
 // every memory operand is read (or its write probed) so a fault leaves the FPU untouched, then the
 // last-instruction pointers are recorded, then the stack checks and the operation.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -216,12 +217,14 @@ HostResult rebiased_arith(Arith op, u16 cw, long double a, long double b, bool o
   }
 }
 // Delivers an unmasked OE/UE result (Outcome::DeliverScaled): the flags of the rebiased
-// computation (its PE and C1) with OE or UE.
+// computation (its PE and C1) with OE or UE, and DE when a denormal operand was seen (it is
+// masked, or apply_status would have discarded the result: Vol. 1, 8.5.2, a masked DE lets the
+// operation go on and stays flagged).
 long double deliver_scaled(Cpu& c, u16 host_status, const HostResult& scaled) {
   FpuState& f = c.s.fpu;
   const u16 which = host_status & sw::OE ? sw::OE : sw::UE;
   set_c1(f, scaled.status & sw::C1);
-  raise_flags(c, which | (scaled.status & sw::PE));
+  raise_flags(c, which | (host_status & sw::DE) | (scaled.status & sw::PE));
   return scaled.st0;
 }
 
@@ -284,7 +287,33 @@ bool read_bytes(Cpu& c, Seg s, u32 offset, u8* out, unsigned n) {
 void write_bytes(Cpu& c, Seg s, u32 offset, const u8* in, unsigned n) {
   for (unsigned k = 0; k < n; ++k) (void)c.write<u8>(s, offset + k, in[k]);
 }
-bool probe(Cpu& c, const DecodedInsn& i, unsigned n) { return c.probe_write(i.seg, effective_address(c, i), n); }
+// Probes a store of `n` bytes at `offset` before anything changes (precise exceptions). The pages
+// are probed in ascending order, so a store that runs into a missing page faults with CR2 on the
+// first byte of that page, as the host reports for x87 stores (the SDM leaves the order of a split
+// access open; Cpu::probe_write alone would name the operand's last byte).
+bool probe_range(Cpu& c, Seg seg, u32 offset, unsigned n) {
+  if (!c.check_segment(seg, offset, n, true)) return false;
+  const u32 lin = c.s.sreg(seg).base + offset;
+  const unsigned first_page = std::min<u32>(n, 0x1000 - (lin & 0xFFF));
+  if (!c.probe_write(seg, offset, first_page)) return false;
+  return first_page == n || c.probe_write(seg, offset + first_page, n - first_page);
+}
+bool probe(Cpu& c, const DecodedInsn& i, unsigned n) { return probe_range(c, i.seg, effective_address(c, i), n); }
+
+// FLDENV, FRSTOR, FNSTENV and FNSAVE touch their image in this order on the host: the first field
+// (the control word: 2 bytes in the 16-bit layout, 4 in the 32-bit one), then the image's last
+// byte, then all of it. The order decides CR2 when an image runs into a missing page (the SDM
+// does not define it); afterwards the whole image is known to be accessible.
+bool check_image(Cpu& c, const DecodedInsn& i, unsigned n, bool write) {
+  const u32 ea = effective_address(c, i);
+  const unsigned first_field = i.op32 ? 4 : 2;
+  if (!c.check_segment(i.seg, ea, n, write)) return false;
+  if (write)
+    return probe_range(c, i.seg, ea, first_field) && probe_range(c, i.seg, ea + n - 1, 1) &&
+           probe_range(c, i.seg, ea, n);
+  u8 scratch[4];
+  return read_bytes(c, i.seg, ea, scratch, first_field) && read_bytes(c, i.seg, ea + n - 1, scratch, 1);
+}
 void write_m16(Cpu& c, const DecodedInsn& i, u16 v) { (void)c.write<u16>(i.seg, effective_address(c, i), v); }
 void write_m32(Cpu& c, const DecodedInsn& i, u32 v) { (void)c.write<u32>(i.seg, effective_address(c, i), v); }
 void write_m64(Cpu& c, const DecodedInsn& i, u64 v) {
@@ -390,6 +419,11 @@ Status arith(Cpu& c, const DecodedInsn& i) {
 // FCOM/FCOMP ST(i)|m32fp|m64fp, FCOMPP, FUCOM/FUCOMP ST(i), FUCOMPP, FICOM/FICOMP m16int|m32int
 // — C3 C2 C0 = 000 (>), 001 (<), 100 (=), 111 (unordered); C1 = 0. FUCOM raises IE only for
 // SNaN operands, FCOM for any NaN.
+// The condition codes are the whole result of a compare, and the hardware sets them even when
+// the exception is unmasked: an empty register or a NaN gives "unordered" (SDM Vol. 2A, FCOM:
+// "the condition code flags are set to unordered" for an invalid operand; the host does so with
+// IE masked or not). Only the pops are skipped for an unmasked exception, as for any instruction
+// whose operation does not complete (Vol. 1, 8.5.1).
 template <Arith Op, Src S, int Pops>
 Status compare(Cpu& c, const DecodedInsn& i) {
   if (Status s = enter(c, Waits::Yes); s != Status::Ok) return s;
@@ -400,41 +434,44 @@ Status compare(Cpu& c, const DecodedInsn& i) {
   const unsigned src = is_memory(S) ? 0 : i.rm;
   constexpr u16 kCodes = sw::C0 | sw::C1 | sw::C2 | sw::C3;
   if (empty(f, 0) || (!is_memory(S) && empty(f, src))) {
-    if (stack_underflow(c)) {
-      f.status |= sw::C0 | sw::C2 | sw::C3;
+    const bool masked = stack_underflow(c);
+    f.status |= sw::C0 | sw::C2 | sw::C3;
+    if (masked)
       for (int k = 0; k < Pops; ++k) pop(f);
-    }
     return Status::Ok;
   }
   const HostResult r = host_arith<S>(Op, f.control, st(f, 0), is_memory(S) ? 0 : st(f, src), m);
-  if (apply_status(c, r.status, kCodes, Dest::Memory) == Outcome::Discard) return Status::Ok;
+  f.status = static_cast<u16>((f.status & ~kCodes) | (r.status & kCodes));
+  if (apply_status(c, r.status, 0, Dest::Memory) == Outcome::Discard) return Status::Ok;
   for (int k = 0; k < Pops; ++k) pop(f);
   return Status::Ok;
 }
 
 // FCOMI/FCOMIP/FUCOMI/FUCOMIP ST(0), ST(i) — ZF PF CF = 000 (>), 001 (<), 100 (=), 111
-// (unordered); OF SF AF cleared, as the hardware does; C1 = 0.
+// (unordered); OF SF AF cleared (SDM Vol. 2A, FCOMI); C1 = 0. As with FCOM, the flags are set
+// even when the invalid-operation exception is unmasked: an empty register or a NaN gives
+// "unordered" and only the pop is skipped.
 template <Arith Op, bool Pop>
 Status compare_eflags(Cpu& c, const DecodedInsn& i) {
   if (Status s = enter(c, Waits::Yes); s != Status::Ok) return s;
   record(c, i);
   FpuState& f = c.s.fpu;
   constexpr u32 kAffected = eflags::ZF | eflags::PF | eflags::CF | eflags::OF | eflags::SF | eflags::AF;
+  constexpr u32 kUnordered = eflags::ZF | eflags::PF | eflags::CF;
   set_c1(f, false);
   if (empty(f, 0) || empty(f, i.rm)) {
-    if (stack_underflow(c)) {
-      c.s.flags.set_arith(kAffected, eflags::ZF | eflags::PF | eflags::CF);
-      if (Pop) pop(f);
-    }
+    const bool masked = stack_underflow(c);
+    c.s.flags.set_arith(kAffected, kUnordered);
+    if (Pop && masked) pop(f);
     return Status::Ok;
   }
   const HostResult r = x87::arith(Op, f.control, st(f, 0), st(f, i.rm));
-  if (apply_status(c, r.status, sw::C1, Dest::Memory) == Outcome::Discard) return Status::Ok;
   u32 flags = 0;
   if (r.status & sw::C3) flags |= eflags::ZF;
   if (r.status & sw::C2) flags |= eflags::PF;
   if (r.status & sw::C0) flags |= eflags::CF;
   c.s.flags.set_arith(kAffected, flags);
+  if (apply_status(c, r.status, 0, Dest::Memory) == Outcome::Discard) return Status::Ok;
   if (Pop) pop(f);
   return Status::Ok;
 }
@@ -451,13 +488,16 @@ Status examine(Cpu& c, const DecodedInsn& i) {
       // Empty: 101, with the sign of whatever the register holds (SDM Vol. 2A, FXAM).
       const bool sign = bits_of(st(f, 0)).sign_exponent >> 15;
       f.status = static_cast<u16>((f.status & ~kCodes) | sw::C3 | sw::C0 | (sign ? sw::C1 : 0));
-    } else if (stack_underflow(c)) {
+    } else {
+      // FTST of an empty register: "unordered", whether IE is masked or not (see compare()).
+      (void)stack_underflow(c);
       f.status |= sw::C0 | sw::C2 | sw::C3;
     }
     return Status::Ok;
   }
   const HostResult r = x87::unary(Op, f.control, st(f, 0));
-  (void)apply_status(c, r.status, kCodes, Dest::Memory);
+  f.status = static_cast<u16>((f.status & ~kCodes) | (r.status & kCodes));
+  (void)apply_status(c, r.status, 0, Dest::Memory);
   return Status::Ok;
 }
 
@@ -503,8 +543,12 @@ Status load(Cpu& c, const DecodedInsn& i) {
   record(c, i);
   FpuState& f = c.s.fpu;
   set_c1(f, false);
-  if (!can_push(f)) {
-    if (stack_overflow(c)) push(f, indefinite());
+  // FLD ST(i) reads its source before it pushes: an empty ST(i) is a stack underflow (C1 = 0)
+  // even when ST(7) is full too, which the host reports as the underflow alone. Either way the
+  // masked response pushes the indefinite.
+  const bool source_underflow = L == Load::Sti && empty(f, i.rm);
+  if (!can_push(f) || source_underflow) {
+    if (stack_fault(c, !source_underflow)) push(f, indefinite());
     return Status::Ok;
   }
   long double v = 0;
@@ -523,12 +567,7 @@ Status load(Cpu& c, const DecodedInsn& i) {
   } else if constexpr (L == Load::I64) {
     v = static_cast<i64>(m64);  // 64-bit significand: exact
   } else {
-    if (empty(f, i.rm)) {
-      if (!stack_underflow(c)) return Status::Ok;
-      v = indefinite();
-    } else {
-      v = st(f, i.rm);  // a register copy, SNaN included, raises nothing
-    }
+    v = st(f, i.rm);  // a register copy, SNaN included, raises nothing
   }
   push(f, v);
   return Status::Ok;
@@ -647,6 +686,19 @@ Status store(Cpu& c, const DecodedInsn& i) {
   return Status::Ok;
 }
 
+// FSTP1 ST(i) — D9 D8+i, an undocumented alias of FSTP ST(i) (DD D8+i). Unlike FSTP it raises no
+// stack underflow for an empty ST(0): ST(i) is left as it was and the pop still happens
+// (observed on the host; the other aliases, DF D0+i and DF D8+i, behave exactly like FSTP).
+Status fstp1(Cpu& c, const DecodedInsn& i) {
+  if (Status s = enter(c, Waits::Yes); s != Status::Ok) return s;
+  record(c, i);
+  FpuState& f = c.s.fpu;
+  set_c1(f, false);
+  if (!empty(f, 0)) set_st(f, i.rm, st(f, 0));  // a register copy, SNaN included, raises nothing
+  pop(f);
+  return Status::Ok;
+}
+
 // ---- register operations --------------------------------------------------------------------------
 
 // FXCH ST(i) — C1 = 0. An empty register takes part as the indefinite (masked response).
@@ -754,7 +806,7 @@ Status binary_op(Cpu& c, const DecodedInsn& i) {
     return Status::Ok;
   }
   const long double a = st(f, 0), b = st(f, 1);
-  const HostResult r = x87::binary(Op, f.control, a, b);
+  const HostResult r = x87::binary(Op, f.control, a, b, f.status);
   long double result = r.st0;
   switch (apply_status(c, r.status, kCodes, Dest::Register, r.st0, Op == Binary::Scale)) {
     case Outcome::Discard: return Status::Ok;
@@ -970,7 +1022,8 @@ void load_env(Cpu& c, const DecodedInsn& i, const u8* in) {
 Status fldenv(Cpu& c, const DecodedInsn& i) {
   if (Status s = enter(c, Waits::Yes); s != Status::Ok) return s;
   u8 env[28];
-  if (!read_bytes(c, i.seg, effective_address(c, i), env, env_bytes(i))) return Status::Fault;
+  const unsigned n = env_bytes(i);
+  if (!check_image(c, i, n, false) || !read_bytes(c, i.seg, effective_address(c, i), env, n)) return Status::Fault;
   load_env(c, i, env);
   recompute_summary(c);
   return Status::Ok;
@@ -980,11 +1033,14 @@ Status fldenv(Cpu& c, const DecodedInsn& i) {
 Status fnstenv(Cpu& c, const DecodedInsn& i) {
   if (Status s = enter(c, Waits::No); s != Status::Ok) return s;
   const unsigned n = env_bytes(i);
-  if (!probe(c, i, n)) return Status::Fault;
+  if (!check_image(c, i, n, true)) return Status::Fault;
   u8 env[28];
   store_env(c, i, env);
   write_bytes(c, i.seg, effective_address(c, i), env, n);
+  // With every exception masked nothing is pending any more: ES and B clear (Vol. 1, 8.1.3.1;
+  // the host does the same), and FERR# follows.
   c.s.fpu.control |= sw::kExceptions;
+  recompute_summary(c);
   return Status::Ok;
 }
 
@@ -993,7 +1049,8 @@ Status frstor(Cpu& c, const DecodedInsn& i) {
   if (Status s = enter(c, Waits::Yes); s != Status::Ok) return s;
   const unsigned env = env_bytes(i);
   u8 image[108];
-  if (!read_bytes(c, i.seg, effective_address(c, i), image, env + 80)) return Status::Fault;
+  if (!check_image(c, i, env + 80, false) || !read_bytes(c, i.seg, effective_address(c, i), image, env + 80))
+    return Status::Fault;
   FpuState& f = c.s.fpu;
   load_env(c, i, image);  // sets TOP first: the registers are stored in stack order
   for (unsigned k = 0; k < 8; ++k) {
@@ -1010,7 +1067,7 @@ Status frstor(Cpu& c, const DecodedInsn& i) {
 Status fnsave(Cpu& c, const DecodedInsn& i) {
   if (Status s = enter(c, Waits::No); s != Status::Ok) return s;
   const unsigned env = env_bytes(i);
-  if (!probe(c, i, env + 80)) return Status::Fault;
+  if (!check_image(c, i, env + 80, true)) return Status::Fault;
   const FpuState& f = c.s.fpu;
   u8 image[108];
   store_env(c, i, image);
@@ -1077,7 +1134,7 @@ Handler select_store_form(const DecodedInsn& i) {
     case Mi32: return select_store<Store::I32>(op);
     case Mi64: return select_store<Store::I64>(op);
     case Mbcd: return select_store<Store::Bcd>(op);
-    case STi: return select_store<Store::Sti>(op);
+    case STi: return i.opcode == 0xD9 ? fstp1 : select_store<Store::Sti>(op);
     default: return nullptr;
   }
 }

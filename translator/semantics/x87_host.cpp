@@ -17,34 +17,45 @@ namespace {
 u16 host_cw(u16 guest) { return static_cast<u16>((guest & 0x0F00) | 0x007F); }
 
 // The scratch a host operation works on: `a` and `b` are loaded with FLD m80, `m` is the memory
-// operand of the host instruction (m16/m32/m64 integer or float, m80 BCD), read and written.
+// operand of the host instruction (m16/m32/m64 integer or float, m80 BCD), read and written, and
+// `env` is the environment the host starts from (FLDENV, 32-bit protected-mode layout, SDM Vol. 1,
+// Figure 8-9): the host control word, the guest's incoming condition codes, every tag empty.
+// Starting from the guest's condition codes matters where the hardware leaves some of them as
+// they were, as FPREM does for a NaN.
 struct Scratch {
   long double a = 0;
   long double b = 0;
   u8 m[16] = {};
-  u16 cw = 0;
+  u8 env[28] = {};
   u16 saved = 0;  // the host's own control word, restored afterwards
+
+  Scratch(u16 guest_cw, long double a_value = 0, long double b_value = 0, u16 conditions = 0) : a(a_value), b(b_value) {
+    const u16 cw = host_cw(guest_cw), status = conditions & sw::kConditions, tags = 0xFFFF;
+    std::memcpy(env + 0, &cw, 2);
+    std::memcpy(env + 4, &status, 2);
+    std::memcpy(env + 8, &tags, 2);
+  }
 };
 
 }  // namespace
 
 // Inline assembly takes only string literals, so the shared entry/exit sequence and operand lists
 // cannot be constexpr values; this one macro splices an operation's instructions between them.
-// Entry: save the host control word, FNINIT (empty stack, clear flags and condition codes), load
-// the guest's PC/RC with everything masked. Exit: FNSTSW first (the status of the operation
+// Entry: save the host control word, FLDENV the scratch environment (empty stack, no exception
+// flags, the guest's PC/RC with everything masked). Exit: FNSTSW first (the status of the operation
 // alone), then store ST(0) and ST(1) (an empty register stores the indefinite, which callers that
 // expect one result ignore), FNINIT to empty the stack whatever the operation left, and restore
 // the host control word. All eight stack registers are clobbered, so the compiler keeps no
 // long double of its own on the x87 stack across the statement.
 #define EMU_X87_HOST(body)                                                                                     \
-  asm volatile("fnstcw %[saved]\n\tfninit\n\tfldcw %[cw]\n\t" body                                             \
+  asm volatile("fnstcw %[saved]\n\tfldenv %[env]\n\t" body                                                     \
                "\n\tfnstsw %[sw]\n\tfstpt %[r0]\n\tfstpt %[r1]\n\tfninit\n\tfldcw %[saved]"                    \
                : [r0] "=m"(r.st0), [r1] "=m"(r.st1), [sw] "=m"(r.status), [saved] "+m"(s.saved), [m] "+m"(s.m) \
-               : [cw] "m"(s.cw), [a] "m"(s.a), [b] "m"(s.b)                                                    \
+               : [env] "m"(s.env), [a] "m"(s.a), [b] "m"(s.b)                                                  \
                : "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)")
 
 HostResult arith(Arith op, u16 cw, long double a, long double b) {
-  Scratch s{a, b, {}, host_cw(cw)};
+  Scratch s(cw, a, b);
   HostResult r;
   // ST(0) = a, ST(1) = b. The destination is always ST(0) here, which avoids the AT&T operand
   // order trap of FSUB/FDIV with an ST(i) destination.
@@ -62,7 +73,7 @@ HostResult arith(Arith op, u16 cw, long double a, long double b) {
 }
 
 HostResult arith(Arith op, u16 cw, long double a, u32 b_f32) {
-  Scratch s{a, 0, {}, host_cw(cw)};
+  Scratch s(cw, a);
   std::memcpy(s.m, &b_f32, 4);
   HostResult r;
   switch (op) {
@@ -81,7 +92,7 @@ HostResult arith(Arith op, u16 cw, long double a, u32 b_f32) {
 }
 
 HostResult arith(Arith op, u16 cw, long double a, u64 b_f64) {
-  Scratch s{a, 0, {}, host_cw(cw)};
+  Scratch s(cw, a);
   std::memcpy(s.m, &b_f64, 8);
   HostResult r;
   switch (op) {
@@ -98,7 +109,7 @@ HostResult arith(Arith op, u16 cw, long double a, u64 b_f64) {
 }
 
 HostResult unary(Unary op, u16 cw, long double a) {
-  Scratch s{a, 0, {}, host_cw(cw)};
+  Scratch s(cw, a);
   HostResult r;
   switch (op) {
     case Unary::Sqrt: EMU_X87_HOST("fldt %[a]\n\tfsqrt"); break;
@@ -115,8 +126,8 @@ HostResult unary(Unary op, u16 cw, long double a) {
   return r;
 }
 
-HostResult binary(Binary op, u16 cw, long double a, long double b) {
-  Scratch s{a, b, {}, host_cw(cw)};
+HostResult binary(Binary op, u16 cw, long double a, long double b, u16 conditions) {
+  Scratch s(cw, a, b, conditions);
   HostResult r;
   switch (op) {
     case Binary::Prem: EMU_X87_HOST("fldt %[b]\n\tfldt %[a]\n\tfprem"); break;
@@ -130,7 +141,7 @@ HostResult binary(Binary op, u16 cw, long double a, long double b) {
 }
 
 HostResult load_f32(u16 cw, u32 bits) {
-  Scratch s{0, 0, {}, host_cw(cw)};
+  Scratch s(cw);
   std::memcpy(s.m, &bits, 4);
   HostResult r;
   EMU_X87_HOST("flds %[m]");
@@ -138,7 +149,7 @@ HostResult load_f32(u16 cw, u32 bits) {
 }
 
 HostResult load_f64(u16 cw, u64 bits) {
-  Scratch s{0, 0, {}, host_cw(cw)};
+  Scratch s(cw);
   std::memcpy(s.m, &bits, 8);
   HostResult r;
   EMU_X87_HOST("fldl %[m]");
@@ -146,7 +157,7 @@ HostResult load_f64(u16 cw, u64 bits) {
 }
 
 HostResult load_bcd(u16 cw, const u8 (&bcd)[10]) {
-  Scratch s{0, 0, {}, host_cw(cw)};
+  Scratch s(cw);
   std::memcpy(s.m, bcd, 10);
   HostResult r;
   EMU_X87_HOST("fbld %[m]");
@@ -156,7 +167,7 @@ HostResult load_bcd(u16 cw, const u8 (&bcd)[10]) {
 HostResult load_constant(Constant k, u16 cw) {
   // Since the Intel486 the constants are rounded per RC from an internal 66-bit value, so FLDPI
   // rounded up differs from FLDPI rounded to nearest (SDM Vol. 1, 8.3.8).
-  Scratch s{0, 0, {}, host_cw(cw)};
+  Scratch s(cw);
   HostResult r;
   switch (k) {
     case Constant::One: EMU_X87_HOST("fld1"); break;
@@ -171,7 +182,7 @@ HostResult load_constant(Constant k, u16 cw) {
 }
 
 u16 store_f32(u16 cw, long double a, u32& out) {
-  Scratch s{a, 0, {}, host_cw(cw)};
+  Scratch s(cw, a);
   HostResult r;
   EMU_X87_HOST("fldt %[a]\n\tfstps %[m]");
   std::memcpy(&out, s.m, 4);
@@ -179,7 +190,7 @@ u16 store_f32(u16 cw, long double a, u32& out) {
 }
 
 u16 store_f64(u16 cw, long double a, u64& out) {
-  Scratch s{a, 0, {}, host_cw(cw)};
+  Scratch s(cw, a);
   HostResult r;
   EMU_X87_HOST("fldt %[a]\n\tfstpl %[m]");
   std::memcpy(&out, s.m, 8);
@@ -187,7 +198,7 @@ u16 store_f64(u16 cw, long double a, u64& out) {
 }
 
 u16 store_i16(u16 cw, long double a, u16& out) {
-  Scratch s{a, 0, {}, host_cw(cw)};
+  Scratch s(cw, a);
   HostResult r;
   EMU_X87_HOST("fldt %[a]\n\tfistps %[m]");
   std::memcpy(&out, s.m, 2);
@@ -195,7 +206,7 @@ u16 store_i16(u16 cw, long double a, u16& out) {
 }
 
 u16 store_i32(u16 cw, long double a, u32& out) {
-  Scratch s{a, 0, {}, host_cw(cw)};
+  Scratch s(cw, a);
   HostResult r;
   EMU_X87_HOST("fldt %[a]\n\tfistpl %[m]");
   std::memcpy(&out, s.m, 4);
@@ -203,7 +214,7 @@ u16 store_i32(u16 cw, long double a, u32& out) {
 }
 
 u16 store_i64(u16 cw, long double a, u64& out) {
-  Scratch s{a, 0, {}, host_cw(cw)};
+  Scratch s(cw, a);
   HostResult r;
   EMU_X87_HOST("fldt %[a]\n\tfistpll %[m]");
   std::memcpy(&out, s.m, 8);
@@ -211,7 +222,7 @@ u16 store_i64(u16 cw, long double a, u64& out) {
 }
 
 u16 store_bcd(u16 cw, long double a, u8 (&out)[10]) {
-  Scratch s{a, 0, {}, host_cw(cw)};
+  Scratch s(cw, a);
   HostResult r;
   EMU_X87_HOST("fldt %[a]\n\tfbstp %[m]");
   std::memcpy(out, s.m, 10);

@@ -45,9 +45,11 @@ enum class Unary : u8 { Sqrt, Sin, Cos, Sincos, Ptan, F2xm1, Rndint, Xtract, Tst
 HostResult unary(Unary op, u16 cw, long double a);
 
 // Two-operand instructions on ST(0) = a and ST(1) = b. Prem/Prem1/Scale leave st0 = result
-// (st1 = b); Yl2x/Yl2xp1/Patan pop, leaving the result in st0.
+// (st1 = b); Yl2x/Yl2xp1/Patan pop, leaving the result in st0. The host starts from the guest's
+// condition codes `conditions`: FPREM/FPREM1 with a NaN result clear C1 and C2 but leave C0 and
+// C3 as they were (observed on the host; the SDM defines the quotient bits only for a number).
 enum class Binary : u8 { Prem, Prem1, Scale, Yl2x, Yl2xp1, Patan };
-HostResult binary(Binary op, u16 cw, long double a, long double b);
+HostResult binary(Binary op, u16 cw, long double a, long double b, u16 conditions = 0);
 
 // Loads: m32fp/m64fp to extended (IE on SNaN, DE on a denormal), m80bcd (FBLD), constants.
 HostResult load_f32(u16 cw, u32 bits);
