@@ -70,20 +70,23 @@ bool Timeline::cancel(EventId id) {
 }
 
 void Timeline::advance_to(u64 ns) {
-  if (ns > now()) set_now(ns);
   // Events due by the time this advance started; an event a callback schedules for later than
   // that waits for the next advance even if the host clock has moved on meanwhile.
-  const u64 target = now();
+  const u64 target = std::max(ns, now());
   while (!queue_.empty()) {
     const auto first = queue_.begin();
     const auto [when, id] = first->first;
     if (when > target) break;
+    // The manual clock walks through the events, so a callback sees its own time as now();
+    // the other clocks have already passed the event (it runs as late as the CPU let it).
+    if (source_ == Source::Manual && when > now()) set_now(when);
     // Remove before running: the callback may schedule (even at this same time) or cancel.
     Callback callback = std::move(first->second);
     queue_.erase(first);
     when_of_.erase(id);
     callback(when);
   }
+  if (target > now()) set_now(target);
 }
 
 std::optional<u64> Timeline::next_event_ns() const {

@@ -68,7 +68,8 @@ class Timeline {
   std::size_t pending_count() const { return queue_.size(); }
 
   // Moves virtual time to at least `ns` (never backwards) and runs every event due by then.
-  // Callbacks may schedule and cancel events, including ones due in this same advance.
+  // Callbacks may schedule and cancel events, including ones due in this same advance. With
+  // the manual clock, time steps through the events (a callback's now() is its deadline).
   void advance_to(u64 ns);
   // Runs the events that are due at the clock's current reading.
   void run_due() { advance_to(now()); }
