@@ -214,11 +214,11 @@ struct FuzzMachine {
       invariant_broken("CPL != CS.RPL in protected mode");
     }
     // EIP may sit one past the CS limit after an instruction that ended there (the fetch then
-    // raises #GP), but never further: a far or near jump beyond the limit faults at the jump.
+    // raises #GP), but never further: a far or near jump beyond the limit faults at the jump. (A
+  // 16-bit code segment can run at EIP > 0xFFFF: a 32-bit far JMP into it sets all of EIP.)
     const SegmentCache& cs = s.sreg(Seg::CS);
     if (cs.limit != 0xFFFFFFFFu && s.eip > cs.limit + 1) invariant_broken("EIP beyond the CS limit");
-    if (!cs.big() && s.eip > 0xFFFF + 1) invariant_broken("EIP above 64 KiB in 16-bit code");
-  }
+    }
 };
 
 }  // namespace
