@@ -174,9 +174,13 @@ bool Cpu::access_slow(u32 lin, unsigned size, Access access, u32* value, bool us
   return true;
 }
 
-bool Cpu::probe_write(Seg seg, u32 offset, u32 len) {
+bool Cpu::probe_write(Seg seg, u32 offset, u32 len, unsigned element) {
   if (!check_segment(seg, offset, len, true)) return false;
   const u32 lin = s_seg(seg).base + offset;
+  // Same rule and order as access_slow(): stores of `element` bytes from `lin` on are all
+  // misaligned when the first one is.
+  if (user_ && element > 1 && (lin & (element - 1)) && (s.cr0 & cr0::AM) && (s.flags.bits & eflags::AC))
+    return fault(kAC, 0);
   u32 phys;
   if (!translate(lin, Access::Write, user_, phys)) return false;
   const u32 last = lin + len - 1;

@@ -139,8 +139,9 @@ class Cpu {
   }
   // Checks that a later write of `len` bytes will succeed (segment and paging), without writing.
   // Instructions that write several places (PUSH m, ENTER, far CALL) probe first so a fault
-  // leaves nothing half done.
-  bool probe_write(Seg s, u32 offset, u32 len);
+  // leaves nothing half done. `element` is the size of the stores that will make up the write:
+  // when it is above 1, the alignment check (#AC at CPL 3) is made here too.
+  bool probe_write(Seg s, u32 offset, u32 len, unsigned element = 1);
 
   // ---- linear memory (after segmentation, before paging) --------------------------------------
   template <typename T>

@@ -48,7 +48,7 @@ Status pop_rm(Cpu& c, const DecodedInsn& i) {
 template <typename T>
 Status pusha(Cpu& c, const DecodedInsn&) {
   const u32 top = (c.sp() - 8 * sizeof(T)) & c.sp_mask();
-  if (!c.probe_write(Seg::SS, top, 8 * sizeof(T))) return Status::Fault;
+  if (!c.probe_write(Seg::SS, top, 8 * sizeof(T), sizeof(T))) return Status::Fault;
   const T original_sp = get_reg<T>(c, ESP);
   for (u8 r = EAX; r <= EDI; ++r) c.push<T>(r == ESP ? original_sp : get_reg<T>(c, r));
   return Status::Ok;
@@ -110,7 +110,7 @@ Status enter(Cpu& c, const DecodedInsn& i) {
   const u32 pushes = 1 + (level > 0 ? level : 0);
   const u32 frame_temp = (sp - sizeof(T)) & mask;
   const u32 new_sp = (sp - pushes * sizeof(T) - size) & mask;
-  if (!c.probe_write(Seg::SS, (sp - pushes * sizeof(T)) & mask, pushes * sizeof(T))) return Status::Fault;
+  if (!c.probe_write(Seg::SS, (sp - pushes * sizeof(T)) & mask, pushes * sizeof(T), sizeof(T))) return Status::Fault;
   // The final ESP must also be a valid stack address (the SDM's "IF ... #SS(0)" check).
   if (size && !c.check_segment(Seg::SS, new_sp, 1, true)) return Status::Fault;
   // Commit in the processor's order: each display entry is read just before it is pushed, so
@@ -158,7 +158,7 @@ template <typename T>
 Status push_seg(Cpu& c, const DecodedInsn& i) {
   const u16 sel = c.s.sreg(fixed_segment(i)).selector;
   const u32 nsp = (c.sp() - sizeof(T)) & c.sp_mask();
-  if (!c.probe_write(Seg::SS, nsp, sizeof(T))) return Status::Fault;
+  if (!c.probe_write(Seg::SS, nsp, sizeof(T), sizeof(T))) return Status::Fault;
   c.write<u16>(Seg::SS, nsp, sel);
   c.set_sp(nsp);
   return Status::Ok;
