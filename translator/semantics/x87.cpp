@@ -175,8 +175,9 @@ Outcome apply_status(Cpu& c, u16 host_status, u16 conditions, Dest dest, long do
   else if (ex & sw::ZE)
     ex &= sw::ZE | sw::DE;
   // Masked underflow is signalled only for an inexact tiny result; unmasked, for any tiny one
-  // (Vol. 1, 4.9.1.5). A denormal register result is tiny.
-  if (!(masks & sw::UE) && dest == Dest::Register && !(ex & (sw::IE | sw::DE | sw::ZE)) &&
+  // (Vol. 1, 4.9.1.5). A denormal register result is tiny — also when a masked denormal operand
+  // produced it (an unmasked DE stops the operation before any result exists).
+  if (!(masks & sw::UE) && dest == Dest::Register && !(ex & (sw::IE | sw::ZE)) && !(ex & ~masks & sw::DE) &&
       tag_for(result) == kSpecial && (bits_of(result).sign_exponent & 0x7FFF) == 0)
     ex |= sw::UE;
   if (ex & ~masks & (sw::IE | sw::DE | sw::ZE)) {
@@ -190,9 +191,9 @@ Outcome apply_status(Cpu& c, u16 host_status, u16 conditions, Dest dest, long do
       raise_flags(c, ex & ~sw::PE);
       return Outcome::Discard;
     }
-    // The caller computes the rebiased value and its flags. Where it cannot (the transcendentals,
-    // whose results leave the range only for denormal arguments), the flagged masked result
-    // stands.
+    // The caller computes the rebiased value and its flags. Where it cannot (FCOS, FSQRT,
+    // FRNDINT, FPATAN: results that never or only in theory leave the range), the flagged masked
+    // result stands.
     if (can_rebias) return Outcome::DeliverScaled;
   }
   f.status = static_cast<u16>((f.status & ~conditions) | (host_status & conditions));
@@ -226,6 +227,29 @@ long double deliver_scaled(Cpu& c, u16 host_status, const HostResult& scaled) {
   set_c1(f, scaled.status & sw::C1);
   raise_flags(c, which | (host_status & sw::DE) | (scaled.status & sw::PE));
   return scaled.st0;
+}
+
+// The unmasked-underflow result of FSIN, FPTAN, FSINCOS (the sine) and F2XM1. Their results are
+// tiny only for a denormal argument x, where sin x = tan x = x and 2^x - 1 = x * ln 2 to far
+// more than 64 bits; the hardware returns x itself for the first three, with the precision flag
+// and C1 of the masked computation (observed on the host), and the product, rounded per RC, for
+// F2XM1. The product is formed in 113-bit precision and
+// split into two extended values whose exact sum the host FADD rounds once, as the guest's RC
+// asks (precision control does not apply to F2XM1, SDM Vol. 1, 8.1.5.2).
+constexpr bool rebiases(Unary op) {
+  return op == Unary::Sin || op == Unary::Ptan || op == Unary::Sincos || op == Unary::F2xm1;
+}
+HostResult rebiased_unary(Unary op, u16 cw, long double x, u16 masked_status) {
+  const long double scaled = std::ldexp(x, kBias);  // exact: a denormal becomes a normal
+  if (op != Unary::F2xm1) return {scaled, 0, static_cast<u16>(masked_status & (sw::PE | sw::C1))};
+  // ln 2 to 128 bits, as two extended values (hi rounded to nearest, lo the rest).
+  const long double ln2_hi = from_bits(0xB17217F7D1CF79ACull, 0x3FFE);
+  const long double ln2_lo = from_bits(0xD871319FF0342543ull, 0xBFBC);
+  const __float128 product = static_cast<__float128>(scaled) * static_cast<__float128>(ln2_hi) +
+                             static_cast<__float128>(scaled) * static_cast<__float128>(ln2_lo);
+  const long double hi = static_cast<long double>(product);
+  const long double lo = static_cast<long double>(product - static_cast<__float128>(hi));
+  return x87::arith(Arith::Add, static_cast<u16>(cw | 0x0300), hi, lo);
 }
 
 // ---- entry checks (SDM Vol. 3A, 2.5 CR0 and 6.15 #NM/#MF; Vol. 1, 8.7) ----------------------------
@@ -556,7 +580,12 @@ Status load(Cpu& c, const DecodedInsn& i) {
     const HostResult r = L == Load::F32   ? x87::load_f32(f.control, m32)
                          : L == Load::F64 ? x87::load_f64(f.control, m64)
                                           : x87::load_bcd(f.control, m80);
-    if (apply_status(c, r.status, 0, Dest::Register) == Outcome::Discard) return Status::Ok;
+    // A denormal m32fp/m64fp is a normal number in extended format: with DE unmasked the host
+    // still pushes it and only flags DE (pending, reported by the next waiting instruction).
+    if ((r.status & sw::kExceptions) == sw::DE)
+      raise_flags(c, sw::DE);
+    else if (apply_status(c, r.status, 0, Dest::Register) == Outcome::Discard)
+      return Status::Ok;
     v = r.st0;
   } else if constexpr (L == Load::F80) {
     v = from_bytes(m80);  // loaded as is: no conversion, no exception
@@ -750,9 +779,17 @@ Status unary_op(Cpu& c, const DecodedInsn& i) {
     if (stack_underflow(c)) set_st(f, 0, indefinite());
     return Status::Ok;
   }
-  const HostResult r = x87::unary(Op, f.control, st(f, 0));
-  if (apply_status(c, r.status, kCodes, Dest::Register, r.st0) == Outcome::Discard) return Status::Ok;
-  set_st(f, 0, r.st0);
+  const long double a = st(f, 0);
+  const HostResult r = x87::unary(Op, f.control, a);
+  long double result = r.st0;
+  switch (apply_status(c, r.status, kCodes, Dest::Register, r.st0, rebiases(Op))) {
+    case Outcome::Discard: return Status::Ok;
+    case Outcome::Deliver: break;
+    case Outcome::DeliverScaled:
+      result = deliver_scaled(c, r.status, rebiased_unary(Op, f.control, a, r.status));
+      break;
+  }
+  set_st(f, 0, result);
   return Status::Ok;
 }
 
@@ -773,13 +810,20 @@ Status unary_push(Cpu& c, const DecodedInsn& i) {
     }
     return Status::Ok;
   }
-  const HostResult r = x87::unary(Op, f.control, st(f, 0));
+  const long double a = st(f, 0);
+  const HostResult r = x87::unary(Op, f.control, a);
   if (kRangeChecked && (r.status & sw::C2)) {
     f.status |= sw::C2;
     return Status::Ok;
   }
-  if (apply_status(c, r.status, sw::C1, Dest::Register, r.st0) == Outcome::Discard) return Status::Ok;
-  set_st(f, 0, r.st1);
+  // The value that can underflow is the one left in ST(0): the tangent or the sine.
+  long double kept = r.st1;
+  switch (apply_status(c, r.status, sw::C1, Dest::Register, kept, rebiases(Op))) {
+    case Outcome::Discard: return Status::Ok;
+    case Outcome::Deliver: break;
+    case Outcome::DeliverScaled: kept = deliver_scaled(c, r.status, rebiased_unary(Op, f.control, a, r.status)); break;
+  }
+  set_st(f, 0, kept);
   push(f, r.st0);
   return Status::Ok;
 }
@@ -808,13 +852,36 @@ Status binary_op(Cpu& c, const DecodedInsn& i) {
   const long double a = st(f, 0), b = st(f, 1);
   const HostResult r = x87::binary(Op, f.control, a, b, f.status);
   long double result = r.st0;
-  switch (apply_status(c, r.status, kCodes, Dest::Register, r.st0, Op == Binary::Scale)) {
+  switch (apply_status(c, r.status, kCodes, Dest::Register, r.st0, Op != Binary::Patan)) {
     case Outcome::Discard: return Status::Ok;
     case Outcome::Deliver: break;
     case Outcome::DeliverScaled: {
-      // FSCALE by trunc(ST(1)) -/+ 24576 gives the rebiased result exactly.
-      const long double n = std::trunc(b) + ((r.status & sw::OE) ? -kBias : kBias);
-      result = deliver_scaled(c, r.status, x87::binary(Op, f.control, a, n));
+      const bool overflow = r.status & sw::OE;
+      const int bias = overflow ? -kBias : kBias;
+      HostResult scaled;
+      if constexpr (Op == Binary::Scale) {
+        // FSCALE by trunc(ST(1)) -/+ 24576 gives the rebiased result exactly. When even that is
+        // out of range the host delivers an infinity (C1 = 1) or a zero (C1 = 0), whatever RC.
+        scaled = x87::binary(Op, f.control, a, std::trunc(b) + bias);
+        const bool still_out =
+            overflow ? (scaled.status & sw::OE) != 0 : (scaled.status & sw::UE) != 0 || tag_for(scaled.st0) != kValid;
+        if (still_out) {
+          const bool negative = bits_of(a).sign_exponent >> 15;
+          const u16 sign = negative ? 0x8000 : 0;
+          scaled = overflow ? HostResult{from_bits(0x8000000000000000ull, sign | 0x7FFF), 0, sw::PE | sw::C1}
+                            : HostResult{from_bits(0, sign), 0, sw::PE};
+        }
+      } else if constexpr (kRemainder) {
+        // A partial remainder is exact, and so is its rebias; the condition codes are still the
+        // quotient bits (C1 = Q0 included) and C2.
+        f.status = static_cast<u16>((f.status & ~kCodes) | (r.status & kCodes));
+        scaled = {std::ldexp(r.st0, bias), 0, static_cast<u16>(r.status & sw::C1)};
+      } else {
+        // FYL2X and FYL2XP1 are ST(1) times a function of ST(0): scaling ST(1) scales the result
+        // exactly, with the single rounding the hardware does.
+        scaled = x87::binary(Op, f.control, a, std::ldexp(b, bias));
+      }
+      result = deliver_scaled(c, r.status, scaled);
       break;
     }
   }
