@@ -229,19 +229,24 @@ long double deliver_scaled(Cpu& c, u16 host_status, const HostResult& scaled) {
   return scaled.st0;
 }
 
-// The unmasked-underflow result of FSIN, FPTAN, FSINCOS (the sine) and F2XM1. Their results are
-// tiny only for a denormal argument x, where sin x = tan x = x and 2^x - 1 = x * ln 2 to far
-// more than 64 bits; the hardware returns x itself for the first three, with the precision flag
-// and C1 of the masked computation (observed on the host), and the product, rounded per RC, for
-// F2XM1. The product is formed in 113-bit precision and
-// split into two extended values whose exact sum the host FADD rounds once, as the guest's RC
-// asks (precision control does not apply to F2XM1, SDM Vol. 1, 8.1.5.2).
+// The unmasked-underflow result of FSIN, FSINCOS (the sine), FPTAN and F2XM1, rebiased by
+// 2^24576. Their results are tiny only for a denormal argument x, where to far more than 64 bits
+// sin x = x - (a little toward zero), tan x = x and 2^x - 1 = x * ln 2. As observed on the host:
+//  - the sine is x rounded per RC as if just below |x| (X - X*2^-80 stands in for the exact
+//    value: any amount under half an ulp rounds alike);
+//  - the tangent is x itself, with the precision flag and C1 of the masked computation;
+//  - F2XM1 is the product rounded per RC, formed in 113-bit precision and split into two
+//    extended values whose exact sum the host FADD rounds once.
+// Precision control does not apply to the transcendentals (SDM Vol. 1, 8.1.5.2): the helper
+// operations run with 64-bit precision.
 constexpr bool rebiases(Unary op) {
   return op == Unary::Sin || op == Unary::Ptan || op == Unary::Sincos || op == Unary::F2xm1;
 }
 HostResult rebiased_unary(Unary op, u16 cw, long double x, u16 masked_status) {
   const long double scaled = std::ldexp(x, kBias);  // exact: a denormal becomes a normal
-  if (op != Unary::F2xm1) return {scaled, 0, static_cast<u16>(masked_status & (sw::PE | sw::C1))};
+  const u16 cw64 = static_cast<u16>(cw | 0x0300);
+  if (op == Unary::Ptan) return {scaled, 0, static_cast<u16>(masked_status & (sw::PE | sw::C1))};
+  if (op != Unary::F2xm1) return x87::arith(Arith::Sub, cw64, scaled, std::ldexp(scaled, -80));
   // ln 2 to 128 bits, as two extended values (hi rounded to nearest, lo the rest).
   const long double ln2_hi = from_bits(0xB17217F7D1CF79ACull, 0x3FFE);
   const long double ln2_lo = from_bits(0xD871319FF0342543ull, 0xBFBC);
@@ -249,7 +254,7 @@ HostResult rebiased_unary(Unary op, u16 cw, long double x, u16 masked_status) {
                              static_cast<__float128>(scaled) * static_cast<__float128>(ln2_lo);
   const long double hi = static_cast<long double>(product);
   const long double lo = static_cast<long double>(product - static_cast<__float128>(hi));
-  return x87::arith(Arith::Add, static_cast<u16>(cw | 0x0300), hi, lo);
+  return x87::arith(Arith::Add, cw64, hi, lo);
 }
 
 // ---- entry checks (SDM Vol. 3A, 2.5 CR0 and 6.15 #NM/#MF; Vol. 1, 8.7) ----------------------------
