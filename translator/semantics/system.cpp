@@ -51,9 +51,12 @@ template <bool Idt>
 Status store_table_register(Cpu& c, const DecodedInsn& i) {
   const TableRegister& t = Idt ? c.s.idtr : c.s.gdtr;
   const u32 ea = effective_address(c, i);
-  if (!c.probe_write(i.seg, ea, 6)) return Status::Fault;
+  // Probe the limit and base stores separately: each gets its own alignment check at CPL 3
+  // (SDM Vol. 3A, 3.5.1: the limit at an address MOD 4 = 2 keeps both aligned).
+  const u32 base_offset = operand_offset(c, i, 2);
+  if (!c.probe_write(i.seg, ea, 2, 2) || !c.probe_write(i.seg, base_offset, 4, 4)) return Status::Fault;
   c.write<u16>(i.seg, ea, t.limit);
-  c.write<u32>(i.seg, operand_offset(c, i, 2), i.op32 ? t.base : t.base & 0x00FFFFFFu);
+  c.write<u32>(i.seg, base_offset, i.op32 ? t.base : t.base & 0x00FFFFFFu);
   return Status::Ok;
 }
 
