@@ -229,14 +229,23 @@ long double deliver_scaled(Cpu& c, u16 host_status, const HostResult& scaled) {
   return scaled.st0;
 }
 
+// Rounds the exact value `hi + lo` (two extended values, as from a 113-bit product) once per the
+// guest's RC, with 64-bit precision: the host FADD rounds the exact sum.
+HostResult round_sum(u16 cw, long double hi, long double lo) {
+  return x87::arith(Arith::Add, static_cast<u16>(cw | 0x0300), hi, lo);
+}
+HostResult round_product(u16 cw, __float128 product) {
+  const long double hi = static_cast<long double>(product);
+  return round_sum(cw, hi, static_cast<long double>(product - static_cast<__float128>(hi)));
+}
+
 // The unmasked-underflow result of FSIN, FSINCOS (the sine), FPTAN and F2XM1, rebiased by
 // 2^24576. Their results are tiny only for a denormal argument x, where to far more than 64 bits
 // sin x = x - (a little toward zero), tan x = x and 2^x - 1 = x * ln 2. As observed on the host:
 //  - the sine is x rounded per RC as if just below |x| (X - X*2^-80 stands in for the exact
 //    value: any amount under half an ulp rounds alike);
 //  - the tangent is x itself, with the precision flag and C1 of the masked computation;
-//  - F2XM1 is the product rounded per RC, formed in 113-bit precision and split into two
-//    extended values whose exact sum the host FADD rounds once.
+//  - F2XM1 is the product rounded per RC, formed in 113-bit precision.
 // Precision control does not apply to the transcendentals (SDM Vol. 1, 8.1.5.2): the helper
 // operations run with 64-bit precision.
 constexpr bool rebiases(Unary op) {
@@ -250,11 +259,33 @@ HostResult rebiased_unary(Unary op, u16 cw, long double x, u16 masked_status) {
   // ln 2 to 128 bits, as two extended values (hi rounded to nearest, lo the rest).
   const long double ln2_hi = from_bits(0xB17217F7D1CF79ACull, 0x3FFE);
   const long double ln2_lo = from_bits(0xD871319FF0342543ull, 0xBFBC);
-  const __float128 product = static_cast<__float128>(scaled) * static_cast<__float128>(ln2_hi) +
-                             static_cast<__float128>(scaled) * static_cast<__float128>(ln2_lo);
-  const long double hi = static_cast<long double>(product);
-  const long double lo = static_cast<long double>(product - static_cast<__float128>(hi));
-  return x87::arith(Arith::Add, cw64, hi, lo);
+  return round_product(cw, static_cast<__float128>(scaled) * static_cast<__float128>(ln2_hi) +
+                               static_cast<__float128>(scaled) * static_cast<__float128>(ln2_lo));
+}
+
+// The unmasked-OE/UE result of FYL2X, FYL2XP1 (ST(0) = x, ST(1) = y: y log2 x, y log2(1 + x))
+// and FPATAN (atan(y / x)), rebiased by 2^`bias`.
+//  - FYL2X/FYL2XP1 are y times a function of x: when y * 2^bias is in range, the host computes
+//    the rebiased result from it exactly, with the single rounding the hardware does. Otherwise
+//    (FYL2XP1 with a tiny x and a moderate y) log2(1 + x) = x log2(e) to far beyond 113 bits,
+//    and the product is formed in 113-bit precision from y and x scaled into range.
+//  - FPATAN is tiny only for a tiny y / x with x > 0, where atan(y / x) = y / x minus a little
+//    toward zero: the host divides y and x scaled into range, and when that quotient is exact the
+//    little is accounted for as for the sine (see rebiased_unary).
+HostResult rebiased_log_or_atan(Binary op, u16 cw, long double x, long double y, int bias) {
+  const u16 cw64 = static_cast<u16>(cw | 0x0300);
+  const int y_shift = -std::ilogb(y);  // brings y near 1; x takes the rest of the bias
+  if (op == Binary::Patan) {
+    const HostResult q = x87::arith(Arith::Div, cw64, std::ldexp(y, y_shift), std::ldexp(x, y_shift - bias));
+    if (q.status & sw::PE) return q;
+    return x87::arith(Arith::Sub, cw64, q.st0, std::ldexp(q.st0, -80));
+  }
+  if (op == Binary::Yl2x || std::ilogb(y) + bias <= 16383) return x87::binary(op, cw, x, std::ldexp(y, bias));
+  const long double log2e_hi = from_bits(0xB8AA3B295C17F0BCull, 0x3FFF);
+  const long double log2e_lo = from_bits(0x82F0025F2DC582EEull, 0xBFBE);
+  const __float128 yx =
+      static_cast<__float128>(std::ldexp(y, y_shift)) * static_cast<__float128>(std::ldexp(x, bias - y_shift));
+  return round_product(cw, yx * static_cast<__float128>(log2e_hi) + yx * static_cast<__float128>(log2e_lo));
 }
 
 // ---- entry checks (SDM Vol. 3A, 2.5 CR0 and 6.15 #NM/#MF; Vol. 1, 8.7) ----------------------------
@@ -857,7 +888,7 @@ Status binary_op(Cpu& c, const DecodedInsn& i) {
   const long double a = st(f, 0), b = st(f, 1);
   const HostResult r = x87::binary(Op, f.control, a, b, f.status);
   long double result = r.st0;
-  switch (apply_status(c, r.status, kCodes, Dest::Register, r.st0, Op != Binary::Patan)) {
+  switch (apply_status(c, r.status, kCodes, Dest::Register, r.st0, true)) {
     case Outcome::Discard: return Status::Ok;
     case Outcome::Deliver: break;
     case Outcome::DeliverScaled: {
@@ -882,9 +913,7 @@ Status binary_op(Cpu& c, const DecodedInsn& i) {
         f.status = static_cast<u16>((f.status & ~kCodes) | (r.status & kCodes));
         scaled = {std::ldexp(r.st0, bias), 0, static_cast<u16>(r.status & sw::C1)};
       } else {
-        // FYL2X and FYL2XP1 are ST(1) times a function of ST(0): scaling ST(1) scales the result
-        // exactly, with the single rounding the hardware does.
-        scaled = x87::binary(Op, f.control, a, std::ldexp(b, bias));
+        scaled = rebiased_log_or_atan(Op, f.control, a, b, bias);
       }
       result = deliver_scaled(c, r.status, scaled);
       break;
