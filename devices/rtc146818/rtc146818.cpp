@@ -153,7 +153,7 @@ bool Rtc146818::update_in_progress() const {
 
 i64 Rtc146818::current_seconds() const {
   if (clock_running()) return state_.seconds_at_origin + updates_done(now());
-  return const_cast<Rtc146818*>(this)->parse_time();
+  return parse_time();
 }
 
 void Rtc146818::set_running_time(i64 seconds) { state_.seconds_at_origin = seconds - updates_done(now()); }
@@ -173,7 +173,7 @@ void Rtc146818::materialize_time() {
   c[rtc_reg::kCentury] = encode(b, static_cast<unsigned>(std::clamp<i64>(t.year / 100, 0, 99)));
 }
 
-i64 Rtc146818::parse_time() {
+i64 Rtc146818::parse_time() const {
   const u8 b = state_.cmos[rtc_reg::kB];
   const auto& c = state_.cmos;
   const unsigned second = decode(b, c[rtc_reg::kSeconds]);

@@ -98,7 +98,7 @@ class Rtc146818 final : public BytePortDevice {
   // Writes the running clock's time into the time registers (the guest reads them there).
   void materialize_time();
   // Reads the calendar time from the time registers in the current data mode.
-  i64 parse_time();
+  i64 parse_time() const;
   void set_running_time(i64 seconds);
   bool alarm_matches(i64 seconds) const;
   // Brings PF, UF and AF in register C up to date with virtual time.
