@@ -110,6 +110,7 @@ void Uart16550::rearm() {
   event_ = 0;
   u64 next = UINT64_MAX;
   if (state_.tsr_busy) next = state_.tsr_done_ns;
+  if (state_.thre_delayed) next = std::min(next, state_.thre_visible_ns);
   if (fifo_enabled() && state_.rx_count > 0 && (state_.ier & kErbfi) && !character_timeout())
     next = std::min(next, state_.rx_activity_ns + 4 * character_time_ns());
   if (next == UINT64_MAX) return;
@@ -130,12 +131,32 @@ void Uart16550::start_transmit(u64 start_ns) {
   --state_.tx_count;
   state_.tsr_busy = true;
   state_.tsr_done_ns = start_ns + character_time_ns();
-  if (state_.tx_count == 0) state_.thr_interrupt = true;
+  if (state_.tx_count != 0) return;
+  if (fifo_enabled() && !state_.tx_fifo_held_two) {
+    // Delayed by one character time minus the last stop bit (one bit: 16 baud clocks).
+    const u64 divisor = state_.divisor ? state_.divisor : 65536;
+    const u64 bit_ns = 16 * divisor * Timeline::kNsPerSecond / kClockHz;
+    state_.thre_delayed = true;
+    state_.thre_visible_ns = start_ns + character_time_ns() - bit_ns;
+  } else {
+    set_thre();
+  }
+}
+
+void Uart16550::set_thre() {
+  state_.thre_delayed = false;
+  state_.tx_fifo_held_two = false;
+  state_.thr_interrupt = true;
 }
 
 void Uart16550::catch_up() {
   const u64 now = timeline_.now();
-  while (state_.tsr_busy && state_.tsr_done_ns <= now) {
+  while ((state_.tsr_busy && state_.tsr_done_ns <= now) || (state_.thre_delayed && state_.thre_visible_ns <= now)) {
+    // Whichever comes first: the delayed THRE, or the end of the character in the TSR.
+    if (state_.thre_delayed && (!state_.tsr_busy || state_.thre_visible_ns <= state_.tsr_done_ns)) {
+      set_thre();
+      continue;
+    }
     const u8 byte = state_.tsr;
     const u64 done = state_.tsr_done_ns;
     state_.tsr_busy = false;
@@ -159,6 +180,8 @@ void Uart16550::write_thr(u8 value) {
   }
   state_.tx[(state_.tx_head + state_.tx_count) % kFifoSize] = value;
   ++state_.tx_count;
+  state_.thre_delayed = false;  // not empty any more
+  if (state_.tx_count >= 2) state_.tx_fifo_held_two = true;
   if (!state_.tsr_busy) start_transmit(timeline_.now());
 }
 
@@ -230,7 +253,7 @@ u8 Uart16550::read_lsr() {
       for (unsigned k = 0; k < state_.rx_count; ++k)
         if (state_.rx_errors[(state_.rx_head + k) % kFifoSize]) value |= kRxFifoError;
   }
-  if (state_.tx_count == 0) value |= kThre;
+  if (thre()) value |= kThre;
   if (state_.tx_count == 0 && !state_.tsr_busy) value |= kTemt;
   // Reading LSR clears OE and the top character's error bits (they have been reported).
   state_.lsr_sticky = 0;
@@ -276,7 +299,7 @@ void Uart16550::write_ier(u8 value) {
   state_.ier = value & 0x0F;  // bits 4-7 are always 0 on the 16550
   // Enabling ETBEI while THR is empty raises the THRE interrupt at once; Linux checks this
   // (the UART_BUG_TXEN test in serial8250_do_startup).
-  if ((enabling & kEtbei) && state_.tx_count == 0) state_.thr_interrupt = true;
+  if ((enabling & kEtbei) && thre()) state_.thr_interrupt = true;
 }
 
 void Uart16550::write_fcr(u8 value) {
@@ -287,6 +310,7 @@ void Uart16550::write_fcr(u8 value) {
     if (was_enabled) {
       clear_rx();
       state_.tx_head = state_.tx_count = 0;
+      state_.thre_delayed = false;
     }
     return;
   }
@@ -295,7 +319,7 @@ void Uart16550::write_fcr(u8 value) {
   if (!was_enabled || (value & kRxFifoReset)) clear_rx();
   if (!was_enabled || (value & kTxFifoReset)) {
     // Emptying the transmitter FIFO makes THR empty, as sending its last byte would.
-    if (state_.tx_count) state_.thr_interrupt = true;
+    if (state_.tx_count || state_.thre_delayed) set_thre();
     state_.tx_head = state_.tx_count = 0;
   }
 }
@@ -387,6 +411,9 @@ void Uart16550::serialize(StateVisitor& v) {
   v.field("tsr", state_.tsr);
   v.field("tsr_done_ns", state_.tsr_done_ns);
   v.field("thr_interrupt", state_.thr_interrupt);
+  v.field("tx_fifo_held_two", state_.tx_fifo_held_two);
+  v.field("thre_delayed", state_.thre_delayed);
+  v.field("thre_visible_ns", state_.thre_visible_ns);
   v.field("irq_level", state_.irq_level);
   if (!v.loading()) return;
   if (state_.ier & ~0x0F) v.reject("uart: IER has bits the 16550 does not have");
@@ -394,6 +421,7 @@ void Uart16550::serialize(StateVisitor& v) {
   if (state_.fcr & ~(kFifoEnable | kDmaMode | kTriggerMask)) v.reject("uart: FCR has reserved bits");
   if (state_.rx_head >= kFifoSize || state_.tx_head >= kFifoSize) v.reject("uart: FIFO position out of range");
   if (state_.rx_count > fifo_capacity() || state_.tx_count > fifo_capacity()) v.reject("uart: FIFO count out of range");
+  if (state_.thre_delayed && (state_.tx_count || !fifo_enabled())) v.reject("uart: delayed THRE with a non-empty FIFO");
   if ((state_.lsr_sticky & ~kOe) || (state_.msr_deltas & 0xF0) || (state_.modem_lines & 0x0F) ||
       (state_.external_lines & 0x0F))
     v.reject("uart: LSR/MSR state has impossible bits");

@@ -59,6 +59,12 @@ struct Uart16550State {
   u8 tsr = 0;
   u64 tsr_done_ns = 0;         // when the character in the TSR has been shifted out
   bool thr_interrupt = false;  // THRE interrupt pending (cleared by IIR read or THR write)
+  // FIFO mode's delayed "transmitter FIFO empty" (PC16550D, FIFO Interrupt Mode Operation, B):
+  // if the FIFO never held two bytes since THRE was last 1, THRE shows one character time
+  // minus a stop bit after the FIFO empties.
+  bool tx_fifo_held_two = false;
+  bool thre_delayed = false;
+  u64 thre_visible_ns = 0;
   bool irq_level = false;
 };
 
@@ -118,6 +124,9 @@ class Uart16550 final : public BytePortDevice {
   void clear_rx();
   void set_modem_lines(u8 lines);
   void start_transmit(u64 start_ns);
+  // THR/FIFO became (visibly) empty: THRE = 1 and its interrupt.
+  void set_thre();
+  bool thre() const { return state_.tx_count == 0 && !state_.thre_delayed; }
   // Completes every character whose shift-out time has passed.
   void catch_up();
   void update_irq();

@@ -104,6 +104,35 @@ TEST_CASE("uart: transmit is paced; THRE interrupts when the FIFO drains, TEMT w
   CHECK(b.wire.sent.size() == 16 + 17);
 }
 
+TEST_CASE("uart: a lone byte in FIFO mode delays THRE by a character time minus a stop bit") {
+  // PC16550D, "FIFO Interrupt Mode Operation" B: without two bytes in the FIFO since THRE was
+  // last 1, the empty indication is delayed — so a driver refilling one byte at a time does not
+  // see a THRE interrupt between each of its writes.
+  Bench b;
+  b.setup_115200();
+  b.out(4, 0x08);
+  b.out(1, 0x02);
+  CHECK(b.in(2) == 0xC2);
+  b.out(0, 'a');
+  const u64 bit = 16 * 1'000'000'000ull / 1'843'200;
+  CHECK((b.in(5) & 0x20) == 0);
+  CHECK_FALSE(b.irq);
+  b.timeline.advance_to(kCharTime115200 - bit - 1);
+  CHECK((b.in(5) & 0x20) == 0);
+  b.timeline.advance_to(kCharTime115200 - bit);
+  CHECK((b.in(5) & 0x60) == 0x20);
+  CHECK(b.irq);
+  CHECK(b.irq_rising == 2);  // ETBEI's immediate THRE, then this one: no glitch in between
+
+  Bench plain;  // 16450 mode: THRE as soon as the byte moves into the TSR
+  plain.out(4, 0x08);
+  plain.out(1, 0x02);
+  plain.in(2);
+  plain.out(0, 'a');
+  CHECK((plain.in(5) & 0x60) == 0x20);
+  CHECK(plain.irq);
+}
+
 TEST_CASE("uart: polling LSR sees characters complete without the timeline running events") {
   Bench b;
   b.setup_115200();
