@@ -86,9 +86,10 @@ Reading evaluate(const Channel& ch, u64 tick) {
       const u64 high = (n + 1) / 2;
       const u64 r = e % n;
       const u64 q = r < high ? r : r - high;  // position within the half cycle
-      // Even N: N, N-2, ..., 2 each half. Odd N: N first, then N-1, N-3, ... (the 82C54 takes
-      // one edge to make an odd count even; the exact odd-count sequence is approximated).
-      const u32 value = (n & 1) && q > 0 ? static_cast<u32>(n + 1 - 2 * q) : static_cast<u32>(n - 2 * q);
+      // Even N: N is loaded and counts N, N-2, ..., 2 in each half. Odd N: "the initial count
+      // minus one (an even number) is loaded" and counts N-1, N-3, ..., 0; OUT falls one CLK
+      // after that expiry and rises at the next one, giving (N+1)/2 high and (N-1)/2 low.
+      const u32 value = static_cast<u32>((n & 1) ? n - 1 - 2 * q : n - 2 * q);
       return {value % m, r < high, null_count};
     }
     default:  // 4: software and 5: hardware triggered strobe: OUT low for one CLK at count 0.

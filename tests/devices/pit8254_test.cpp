@@ -117,6 +117,20 @@ TEST_CASE("pit: mode 3 square wave on channel 2, seen at port 0x61 bit 5") {
   CHECK(high == 500);
   CHECK(low == 500);
   CHECK_FALSE(b.pit.speaker_output());
+
+  // An odd count: N-1 is loaded and counts by two; high for (N+1)/2 edges, low for (N-1)/2.
+  b.out(0x43, 0xB6);
+  b.out(0x42, 5);
+  b.out(0x42, 0);
+  const u64 start = b.tick();
+  std::vector<std::pair<u16, bool>> seen;
+  for (u64 t = 1; t <= 10; ++t) {
+    b.to_tick(start + t);
+    seen.emplace_back(b.pit.counter(2), b.pit.out(2));
+  }
+  const std::vector<std::pair<u16, bool>> expected = {{4, true}, {2, true}, {0, true}, {4, false}, {2, false},
+                                                      {4, true}, {2, true}, {0, true}, {4, false}, {2, false}};
+  CHECK(seen == expected);
   b.out(0x61, 0x03);
   b.to_tick(1 + 10);
   CHECK(b.pit.speaker_output() == b.pit.out(2));
