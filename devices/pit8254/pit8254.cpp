@@ -30,11 +30,13 @@ u16 binary_to_bcd(u32 value) {
   return static_cast<u16>((value / 1000) << 12 | (value / 100 % 10) << 8 | (value / 10 % 10) << 4 | value % 10);
 }
 
-// N, the initial count the CE starts from, in 1..modulus.
-u32 initial_count(const Channel& ch) {
-  const u32 value = ch.bcd ? bcd_to_binary(ch.active_count) % 10000 : ch.active_count;
+// N for a raw count as written, in 1..modulus.
+u32 count_value(const Channel& ch, u16 raw) {
+  const u32 value = ch.bcd ? bcd_to_binary(raw) % 10000 : raw;
   return value == 0 ? modulus(ch) : value;
 }
+// N, the initial count the CE is working with.
+u32 initial_count(const Channel& ch) { return count_value(ch, ch.active_count); }
 
 // What the counter port shows for a CE value.
 u16 encode(const Channel& ch, u32 value) { return ch.bcd ? binary_to_bcd(value) : static_cast<u16>(value); }
@@ -316,9 +318,7 @@ void Pit8254::load_count(unsigned c) {
       break;
     case 2:
     case 3: {
-      Channel probe = ch;
-      probe.active_count = ch.count_register;
-      if (initial_count(probe) == 1)
+      if (count_value(ch, ch.count_register) == 1)
         GuestLog::instance().log("pit", "channel %u: a count of 1 is illegal in mode %u", c, ch.mode);
       if (!ch.started) {
         ch.stale_count = current;
