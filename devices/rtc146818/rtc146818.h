@@ -62,7 +62,8 @@ class Rtc146818 final : public BytePortDevice {
   static constexpr u16 kIndexPort = 0x70, kDataPort = 0x71;
 
   // `base_seconds`: the calendar time (seconds since 1970-01-01 00:00:00, in whatever zone the
-  // guest's clock keeps) shown at virtual time 0. See resolve_rtc_base().
+  // guest's clock keeps) shown from the moment the RTC is created (normally virtual time 0),
+  // with update cycles on whole seconds from then. See resolve_rtc_base().
   Rtc146818(Timeline& timeline, i64 base_seconds);
   ~Rtc146818() override;
 
