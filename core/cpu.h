@@ -144,10 +144,13 @@ class Cpu {
   bool probe_write(Seg s, u32 offset, u32 len, unsigned element = 1);
 
   // ---- linear memory (after segmentation, before paging) --------------------------------------
+  // A misaligned access at CPL 3 always takes the slow path, which makes the alignment check
+  // (#AC): whether it faults must not depend on what the TLB happens to hold.
   template <typename T>
   bool read_linear(u32 lin, T& out) {
     const TlbEntry& e = tlb_[user_ ? 1 : 0][(lin >> 12) & (kTlbSize - 1)];
-    if (e.read_tag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000 - sizeof(T)) [[likely]] {
+    if (e.read_tag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000 - sizeof(T) &&
+        (!user_ || (lin & (sizeof(T) - 1)) == 0)) [[likely]] {
       std::memcpy(&out, reinterpret_cast<const u8*>(e.addend + lin), sizeof(T));
       return true;
     }
@@ -159,7 +162,8 @@ class Cpu {
   template <typename T>
   bool write_linear(u32 lin, T value) {
     const TlbEntry& e = tlb_[user_ ? 1 : 0][(lin >> 12) & (kTlbSize - 1)];
-    if (e.write_tag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000 - sizeof(T)) [[likely]] {
+    if (e.write_tag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000 - sizeof(T) &&
+        (!user_ || (lin & (sizeof(T) - 1)) == 0)) [[likely]] {
       std::memcpy(reinterpret_cast<u8*>(e.addend + lin), &value, sizeof(T));
       return true;
     }

@@ -80,6 +80,7 @@ CPU_SEEDS = {
     'user-callgate': ('user', SANE_STACK | IRET, 32, 'call 0x48:0\nretf\nhlt'),
     'user-sgdt-align': ('user', SANE_STACK | ALIGN | IRET, 32, 'sgdt [0x20000]\nsidt [0x20012]\nsgdt [0x20023]\nhlt'),
     'user-pusha-align': ('user', ALIGN | IRET, 32, 'dec esp\npusha\nenter 8, 2\npush fs\nhlt'),
+    'user-x87-store-align': ('user', SANE_STACK | ALIGN | IRET, 32, 'fninit\nfnstcw [0x20001]\nfld1\nfst dword [0x20003]\nfstp qword [0x20014]\nhlt'),
     'userpaging-align': ('userpaging', SANE_STACK | ALIGN | IRET, 32, 'mov eax, [0x20001]\nmov [0x7E003], eax\nhlt'),
     'v86-basic': ('v86', SANE_STACK | IRET, 16, 'mov ax, 0x1000\nmov ds, ax\nadd [0x10], ax\npushf\npopf\nint 0x10\ncli\nhlt'),
     'v86-iopl3': ('v86', SANE_STACK | IOPL3 | IRET, 16, 'int 0x21\npushf\ncli\nsti\npopf\niret\nhlt'),

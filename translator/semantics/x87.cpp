@@ -351,14 +351,19 @@ void write_bytes(Cpu& c, Seg s, u32 offset, const u8* in, unsigned n) {
 // are probed in ascending order, so a store that runs into a missing page faults with CR2 on the
 // first byte of that page, as the host reports for x87 stores (the SDM leaves the order of a split
 // access open; Cpu::probe_write alone would name the operand's last byte).
-bool probe_range(Cpu& c, Seg seg, u32 offset, unsigned n) {
+// `element` is the size of the stores that follow (for the alignment check at CPL 3).
+bool probe_range(Cpu& c, Seg seg, u32 offset, unsigned n, unsigned element = 1) {
   if (!c.check_segment(seg, offset, n, true)) return false;
   const u32 lin = c.s.sreg(seg).base + offset;
   const unsigned first_page = std::min<u32>(n, 0x1000 - (lin & 0xFFF));
-  if (!c.probe_write(seg, offset, first_page)) return false;
+  if (!c.probe_write(seg, offset, first_page, element)) return false;
   return first_page == n || c.probe_write(seg, offset + first_page, n - first_page);
 }
-bool probe(Cpu& c, const DecodedInsn& i, unsigned n) { return probe_range(c, i.seg, effective_address(c, i), n); }
+// Probes an operand that write_m16/m32/m64 store as 2- or 4-byte pieces, or write_bytes as bytes.
+bool probe(Cpu& c, const DecodedInsn& i, unsigned n) {
+  const unsigned element = n == 2 ? 2 : (n == 4 || n == 8) ? 4 : 1;
+  return probe_range(c, i.seg, effective_address(c, i), n, element);
+}
 
 // FLDENV, FRSTOR, FNSTENV and FNSAVE touch their image in this order on the host: the first field
 // (the control word: 2 bytes in the 16-bit layout, 4 in the 32-bit one), then the image's last
