@@ -43,8 +43,7 @@ u8* AddressSpace::host_page(u32 paddr, bool write) {
   if (const Region* r = find(paddr)) {
     // A region must cover the whole page to be reached through a host pointer.
     const u32 page = paddr & ~0xFFFu;
-    if (r->rom && !write && page >= r->base && page + 0x1000 - r->base <= r->size)
-      return r->rom + (page - r->base);
+    if (r->rom && !write && page >= r->base && page + 0x1000 - r->base <= r->size) return r->rom + (page - r->base);
     return nullptr;
   }
   if (paddr < ram_size_) return ram_ + (paddr & ~0xFFFu);

@@ -85,8 +85,8 @@ class AddressSpace {
  private:
   struct Region {
     u32 base, size;
-    u8* rom;                // ROM host memory, or nullptr
-    MmioHandler* mmio;      // or a device
+    u8* rom;            // ROM host memory, or nullptr
+    MmioHandler* mmio;  // or a device
   };
   const Region* find(u32 paddr) const;
 

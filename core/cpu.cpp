@@ -70,8 +70,7 @@ void Cpu::tlb_protect_physical_page(u32 paddr) {
 // the access (CPL 3 and not an implicit supervisor access). On success `phys` is the physical
 // address, `writable` tells whether a write through this translation is allowed (so the TLB can
 // hold a write entry), `global` whether the mapping is global.
-bool Cpu::walk(u32 lin, Access access, bool user, u32& phys, bool& writable, bool& global, bool& large,
-               bool set_bits) {
+bool Cpu::walk(u32 lin, Access access, bool user, u32& phys, bool& writable, bool& global, bool& large, bool set_bits) {
   const bool write = access == Access::Write;
   const u32 a20 = bus.a20_mask();
   auto pf = [&](bool present) {
@@ -149,14 +148,15 @@ bool Cpu::probe_translation(u32 lin, u32& phys) const {
 
 bool Cpu::access_slow(u32 lin, unsigned size, Access access, u32* value, bool user) {
   // Alignment check: CR0.AM, EFLAGS.AC and CPL 3 (SDM Vol. 3A, 6.15 #AC).
-  if (user && size > 1 && (lin & (size - 1)) && (s.cr0 & cr0::AM) && (s.flags.bits & eflags::AC))
-    return fault(kAC, 0);
+  if (user && size > 1 && (lin & (size - 1)) && (s.cr0 & cr0::AM) && (s.flags.bits & eflags::AC)) return fault(kAC, 0);
   const u32 first = 0x1000 - (lin & 0xFFF);
   if (size <= first) {
     u32 phys;
     if (!translate(lin, access, user, phys)) return false;
-    if (access == Access::Write) bus.write(phys, size, *value);
-    else *value = bus.read(phys, size);
+    if (access == Access::Write)
+      bus.write(phys, size, *value);
+    else
+      *value = bus.read(phys, size);
     return true;
   }
   // Page-crossing access: translate both pages before touching either, so a #PF on the second
@@ -301,7 +301,8 @@ bool Cpu::load_segment(Seg seg, u16 selector) {
   const bool system = !(c.attrs & desc::kNonSystem);
   if (seg == Seg::SS) {
     // SS: RPL = CPL, DPL = CPL, writable data segment (SDM Vol. 2B, MOV/POP operation).
-    if (rpl != cpl || system || code || !(c.attrs & desc::kWritable) || dpl != cpl) return fault(kGP, selector & 0xFFFC);
+    if (rpl != cpl || system || code || !(c.attrs & desc::kWritable) || dpl != cpl)
+      return fault(kGP, selector & 0xFFFC);
     if (!(c.attrs & desc::kPresent)) return fault(kSS, selector & 0xFFFC);
   } else {
     // DS/ES/FS/GS: data or readable code; unless conforming code, DPL >= max(CPL, RPL).
@@ -319,8 +320,10 @@ bool Cpu::load_segment(Seg seg, u16 selector) {
 void Cpu::mode_changed() {
   // In protected mode the CPL changes only with CS loads, which set it themselves; right after
   // CR0.PE is set it stays 0 until the far jump (SDM Vol. 3A, 10.9.1).
-  if (s.v86()) set_cpl(3);
-  else if (!s.protected_mode()) set_cpl(0);
+  if (s.v86())
+    set_cpl(3);
+  else if (!s.protected_mode())
+    set_cpl(0);
 }
 
 // ---- control registers and flags -------------------------------------------------------------
@@ -353,7 +356,8 @@ bool Cpu::set_cr4(u32 value) {
 void Cpu::set_eflags(u32 value, u32 mask) {
   s.flags.materialise();
   const bool was_vm = s.flags.bits & eflags::VM;
-  s.flags.bits = ((s.flags.bits & ~mask) | (value & mask) | eflags::kReserved1) & (eflags::kWritable | eflags::kReserved1);
+  s.flags.bits =
+      ((s.flags.bits & ~mask) | (value & mask) | eflags::kReserved1) & (eflags::kWritable | eflags::kReserved1);
   if (was_vm != bool(s.flags.bits & eflags::VM)) mode_changed();
 }
 

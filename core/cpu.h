@@ -19,8 +19,23 @@ namespace emu {
 
 // Exception vectors (SDM Vol. 3A, Table 6-1).
 enum Vector : u8 {
-  kDE = 0, kDB = 1, kNMI = 2, kBP = 3, kOF = 4, kBR = 5, kUD = 6, kNM = 7, kDF = 8,
-  kTS = 10, kNP = 11, kSS = 12, kGP = 13, kPF = 14, kMF = 16, kAC = 17, kMC = 18,
+  kDE = 0,
+  kDB = 1,
+  kNMI = 2,
+  kBP = 3,
+  kOF = 4,
+  kBR = 5,
+  kUD = 6,
+  kNM = 7,
+  kDF = 8,
+  kTS = 10,
+  kNP = 11,
+  kSS = 12,
+  kGP = 13,
+  kPF = 14,
+  kMF = 16,
+  kAC = 17,
+  kMC = 18,
 };
 
 enum class Access : u8 { Read, Write, Execute };
@@ -28,10 +43,10 @@ enum class Access : u8 { Read, Write, Execute };
 // Why the CPU is entering an interrupt or exception handler; it decides the privilege checks
 // (software INT n checks the gate DPL) and what EIP is pushed.
 enum class EventKind : u8 {
-  Exception,     // fault or trap raised by an instruction; pushes an error code where defined
-  External,      // INTR from the interrupt controller, or NMI
-  Software,      // INT n, INT3, INTO (gate DPL checked against CPL; IOPL-sensitive in V86)
-  Icebp,         // INT1 (F1): like an external event for privilege checks
+  Exception,  // fault or trap raised by an instruction; pushes an error code where defined
+  External,   // INTR from the interrupt controller, or NMI
+  Software,   // INT n, INT3, INTO (gate DPL checked against CPL; IOPL-sensitive in V86)
+  Icebp,      // INT1 (F1): like an external event for privilege checks
 };
 
 struct PendingException {
@@ -48,8 +63,8 @@ enum class StopReason : u8 { Budget, Halted, TripleFault, Shutdown, Breakpoint, 
 class InterruptController {
  public:
   virtual ~InterruptController() = default;
-  virtual bool intr_pending() = 0;   // INTR line level
-  virtual u8 acknowledge() = 0;      // INTA cycle: returns the vector
+  virtual bool intr_pending() = 0;  // INTR line level
+  virtual u8 acknowledge() = 0;     // INTA cycle: returns the vector
 };
 
 // Counts of what the CPU did, for the monitor, the debugger and the tests.
@@ -144,13 +159,17 @@ class Cpu {
   bool probe_write(Seg s, u32 offset, u32 len, unsigned element = 1);
 
   // ---- linear memory (after segmentation, before paging) --------------------------------------
-  // A misaligned access at CPL 3 always takes the slow path, which makes the alignment check
-  // (#AC): whether it faults must not depend on what the TLB happens to hold.
+  // A misaligned access at CPL 3 with EFLAGS.AC set may raise #AC (if CR0.AM is also set), so it
+  // takes the slow path, which makes the full check: whether it faults must not depend on what
+  // the TLB happens to hold. Every other access may use the TLB.
+  bool may_alignment_fault(u32 lin, unsigned size) const {
+    return user_ && (lin & (size - 1)) && (s.flags.bits & eflags::AC);
+  }
   template <typename T>
   bool read_linear(u32 lin, T& out) {
     const TlbEntry& e = tlb_[user_ ? 1 : 0][(lin >> 12) & (kTlbSize - 1)];
-    if (e.read_tag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000 - sizeof(T) &&
-        (!user_ || (lin & (sizeof(T) - 1)) == 0)) [[likely]] {
+    if (e.read_tag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000 - sizeof(T) && !may_alignment_fault(lin, sizeof(T)))
+        [[likely]] {
       std::memcpy(&out, reinterpret_cast<const u8*>(e.addend + lin), sizeof(T));
       return true;
     }
@@ -162,8 +181,8 @@ class Cpu {
   template <typename T>
   bool write_linear(u32 lin, T value) {
     const TlbEntry& e = tlb_[user_ ? 1 : 0][(lin >> 12) & (kTlbSize - 1)];
-    if (e.write_tag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000 - sizeof(T) &&
-        (!user_ || (lin & (sizeof(T) - 1)) == 0)) [[likely]] {
+    if (e.write_tag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000 - sizeof(T) && !may_alignment_fault(lin, sizeof(T)))
+        [[likely]] {
       std::memcpy(reinterpret_cast<u8*>(e.addend + lin), &value, sizeof(T));
       return true;
     }
@@ -190,8 +209,10 @@ class Cpu {
   u32 sp_mask() const { return s.stack32() ? 0xFFFFFFFFu : 0xFFFFu; }
   u32 sp() const { return s.gpr[ESP] & sp_mask(); }
   void set_sp(u32 v) {
-    if (s.stack32()) s.gpr[ESP] = v;
-    else s.gpr[ESP] = (s.gpr[ESP] & 0xFFFF0000u) | (v & 0xFFFF);
+    if (s.stack32())
+      s.gpr[ESP] = v;
+    else
+      s.gpr[ESP] = (s.gpr[ESP] & 0xFFFF0000u) | (v & 0xFFFF);
   }
   template <typename T>
   bool push(T value) {
@@ -290,7 +311,7 @@ class Cpu {
   struct TlbEntry {
     u32 read_tag = kInvalidTag;
     u32 write_tag = kInvalidTag;
-    uintptr_t addend = 0;   // host pointer = addend + linear address
+    uintptr_t addend = 0;  // host pointer = addend + linear address
     u32 phys_page = 0;
     bool global = false;
     bool large = false;  // from a 4 MiB page

@@ -20,12 +20,12 @@ inline constexpr int kSegCount = 6;
 // SDM Vol. 3A, 3.4.5 "Segment Descriptors".
 namespace desc {
 inline constexpr u16 kAccessed = 0x001;
-inline constexpr u16 kWritable = 0x002;   // data: writable; code: readable
-inline constexpr u16 kExpandDown = 0x004; // data: expand-down; code: conforming
+inline constexpr u16 kWritable = 0x002;    // data: writable; code: readable
+inline constexpr u16 kExpandDown = 0x004;  // data: expand-down; code: conforming
 inline constexpr u16 kCode = 0x008;
 inline constexpr u16 kNonSystem = 0x010;  // S bit: 1 = code/data, 0 = system
 inline constexpr u16 kPresent = 0x080;
-inline constexpr u16 kBig = 0x400;        // D/B
+inline constexpr u16 kBig = 0x400;  // D/B
 inline constexpr u16 kGranularity = 0x800;
 constexpr u8 dpl(u16 attrs) { return (attrs >> 5) & 3; }
 constexpr u8 type(u16 attrs) { return attrs & 0xF; }

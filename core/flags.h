@@ -21,8 +21,8 @@ struct Flags {
   // EFLAGS. The bits CF, PF, AF, ZF, SF and OF are valid only when op == FlagOp::None.
   u32 bits = 0x2;
   FlagOp op = FlagOp::None;
-  u8 width = 32;     // 8, 16 or 32
-  u8 carry_in = 0;   // ADC/SBB carry-in; for INC/DEC the preserved CF
+  u8 width = 32;    // 8, 16 or 32
+  u8 carry_in = 0;  // ADC/SBB carry-in; for INC/DEC the preserved CF
   u32 dst = 0, src = 0, result = 0;
 
   u32 mask() const { return width == 32 ? 0xFFFFFFFFu : (1u << width) - 1; }
@@ -82,13 +82,33 @@ struct Flags {
   // Computes the pending arithmetic flags into `bits` and forgets the lazy record.
   void materialise() {
     if (op == FlagOp::None) return;
-    u32 a = 0;
-    a |= cf() ? 0x001 : 0;
-    a |= pf() ? 0x004 : 0;
-    a |= af() ? 0x010 : 0;
-    a |= zf() ? 0x040 : 0;
-    a |= sf() ? 0x080 : 0;
-    a |= of() ? 0x800 : 0;
+    // One pass per operation kind rather than six calls that each switch on it: SHL/ROL/BT and
+    // friends materialise the record of the ALU instruction before them on every execution.
+    const u32 m = mask(), sb = sign_bit();
+    const u32 r = result & m;
+    u8 low = static_cast<u8>(r);  // PF: parity of the low byte only (SDM Vol. 1, 3.4.3.1)
+    low ^= low >> 4;
+    low ^= low >> 2;
+    low ^= low >> 1;
+    u32 a = (r == 0 ? 0x040 : 0) | (r & sb ? 0x080 : 0) | (low & 1 ? 0 : 0x004);
+    switch (op) {
+      case FlagOp::Logic: break;
+      case FlagOp::Add:
+        a |= (carry_in ? r <= (dst & m) : r < (dst & m)) ? 0x001 : 0;
+        a |= ((dst ^ src ^ result) & 0x10) | (((dst ^ result) & (src ^ result) & sb) ? 0x800 : 0);
+        break;
+      case FlagOp::Inc:
+        a |= carry_in | ((dst ^ src ^ result) & 0x10) | (((dst ^ result) & (src ^ result) & sb) ? 0x800 : 0);
+        break;
+      case FlagOp::Sub:
+        a |= (carry_in ? (dst & m) <= (src & m) : (dst & m) < (src & m)) ? 0x001 : 0;
+        a |= ((dst ^ src ^ result) & 0x10) | (((dst ^ src) & (dst ^ result) & sb) ? 0x800 : 0);
+        break;
+      case FlagOp::Dec:
+        a |= carry_in | ((dst ^ src ^ result) & 0x10) | (((dst ^ src) & (dst ^ result) & sb) ? 0x800 : 0);
+        break;
+      case FlagOp::None: break;
+    }
     bits = (bits & ~0x8D5u) | a;
     op = FlagOp::None;
   }

@@ -30,8 +30,7 @@ class StateVisitor {
 
   // Visits one integer, bool or enum field.
   template <typename T>
-    requires(std::is_integral_v<T> || std::is_enum_v<T>)
-  void field(std::string_view name, T& value) {
+  requires(std::is_integral_v<T> || std::is_enum_v<T>) void field(std::string_view name, T& value) {
     if constexpr (std::is_same_v<T, bool>) {
       // Stored as a byte; any non-zero byte loads as true (a bool holding another bit pattern
       // would be undefined behaviour).
@@ -45,8 +44,7 @@ class StateVisitor {
   void field(std::string_view name, long double& value) { raw(name, Type::Float80, &value, 10); }
   // A fixed-size array of integers.
   template <typename T, std::size_t N>
-    requires(std::is_integral_v<T>)
-  void field(std::string_view name, std::array<T, N>& values) {
+  requires(std::is_integral_v<T>) void field(std::string_view name, std::array<T, N>& values) {
     raw(name, Type::Array, values.data(), sizeof(T) * N);
   }
   void bytes(std::string_view name, std::span<u8> data) { raw(name, Type::Bytes, data.data(), data.size()); }

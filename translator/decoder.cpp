@@ -39,7 +39,7 @@ const OpcodeEntry* select_row(const std::vector<const OpcodeEntry*>& rows, u8 mo
     const bool reg_only = is_x87_reg_only(*e);
     if (reg_only && mod != 3) continue;
     if ((e->attrs & attr::kX87) && !reg_only && mod == 3) continue;  // x87 memory row
-    if (e->rm >= 0) return e;  // the most specific match wins
+    if (e->rm >= 0) return e;                                        // the most specific match wins
     if (!fallback) fallback = e;
   }
   return fallback;
@@ -82,12 +82,30 @@ DecodeStatus decode(const u8* bytes, std::size_t avail, bool code32, DecodedInsn
     const u8 b = bytes[pos];
     bool prefix = true;
     switch (b) {
-      case 0x26: out.seg = Seg::ES; out.seg_override = true; break;
-      case 0x2E: out.seg = Seg::CS; out.seg_override = true; break;
-      case 0x36: out.seg = Seg::SS; out.seg_override = true; break;
-      case 0x3E: out.seg = Seg::DS; out.seg_override = true; break;
-      case 0x64: out.seg = Seg::FS; out.seg_override = true; break;
-      case 0x65: out.seg = Seg::GS; out.seg_override = true; break;
+      case 0x26:
+        out.seg = Seg::ES;
+        out.seg_override = true;
+        break;
+      case 0x2E:
+        out.seg = Seg::CS;
+        out.seg_override = true;
+        break;
+      case 0x36:
+        out.seg = Seg::SS;
+        out.seg_override = true;
+        break;
+      case 0x3E:
+        out.seg = Seg::DS;
+        out.seg_override = true;
+        break;
+      case 0x64:
+        out.seg = Seg::FS;
+        out.seg_override = true;
+        break;
+      case 0x65:
+        out.seg = Seg::GS;
+        out.seg_override = true;
+        break;
       case 0x66: out.op32 = !code32; break;
       case 0x67: out.addr32 = !code32; break;
       case 0xF0: out.lock = true; break;
@@ -208,8 +226,10 @@ DecodeStatus decode(const u8* bytes, std::size_t avail, bool code32, DecodedInsn
       } else {
         if (o == Operand::Ibs || o == Operand::Jb) v = static_cast<u32>(static_cast<i8>(v));
         if (o == Operand::Jz && n == 2) v = static_cast<u32>(static_cast<i16>(v));
-        if (first++ == 0) out.imm = v;
-        else out.imm2 = v;
+        if (first++ == 0)
+          out.imm = v;
+        else
+          out.imm2 = v;
       }
       pos += n;
     }

@@ -100,7 +100,8 @@ std::unique_ptr<Block> Interpreter::build(u32 phys, u32 lin, bool code32) {
     const u32 limit_left = cs.limit - eip + 1 == 0 ? 0xFFFFFFFFu : cs.limit - eip + 1;
     u8 bytes[16];
     u32 in_page = std::min<u32>({15, page_left - off, limit_left});
-    if (code_page) std::memcpy(bytes, code_page + ((phys + off) & 0xFFF), in_page);
+    if (code_page)
+      std::memcpy(bytes, code_page + ((phys + off) & 0xFFF), in_page);
     else
       for (u32 k = 0; k < in_page; ++k) bytes[k] = static_cast<u8>(cpu_.bus.read(phys + off + k, 1));
     DecodedInsn insn;
@@ -278,8 +279,10 @@ void Interpreter::step() {
   const u64 retired_before = cpu_.counters.instructions;
   const u64 events_before = cpu_.counters.events_delivered;
   const bool shadow = cpu_.s.interrupt_shadow;
-  if (observer_) execute<true>(one, 1);
-  else execute<false>(one, 1);
+  if (observer_)
+    execute<true>(one, 1);
+  else
+    execute<false>(one, 1);
   if (shadow) cpu_.s.interrupt_shadow = false;
   // The single-step trap follows an instruction that began with TF set and retired normally.
   // An instruction that entered a handler (INT n, INT3, INTO, or a fault) does not trap: the

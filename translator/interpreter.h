@@ -17,9 +17,9 @@
 namespace emu {
 
 struct Block {
-  u32 phys = 0;       // physical address of the first byte
-  u32 eip = 0;        // EIP of the first instruction when decoded (for limit checks)
-  u32 byte_len = 0;   // bytes covered (all within one page, except a lone page-crossing insn)
+  u32 phys = 0;           // physical address of the first byte
+  u32 eip = 0;            // EIP of the first instruction when decoded (for limit checks)
+  u32 byte_len = 0;       // bytes covered (all within one page, except a lone page-crossing insn)
   u32 phys_end_page = 0;  // physical page of the last byte
   bool code32 = false;
   bool valid = true;

@@ -33,7 +33,9 @@ constexpr OpcodeEntry fix(u16 code, int reg, int rm, Op op, std::array<Operand, 
   return {code, static_cast<i8>(reg), static_cast<i8>(rm), op, ops, static_cast<u16>(attrs | kRegOnly), kNone, syntax};
 }
 
-// The integer rows.
+// The integer rows. (Laid out by hand: several short rows share a line where they differ only
+// in the opcode's low bits.)
+// clang-format off
 constexpr auto kIntegerRows = std::to_array<OpcodeEntry>({
     // 00-3F: the eight ALU operations in six forms each (SDM Vol. 2D, Table A-2).
     row(0x00, Add, {Eb, Gb}, kLockable, kNone, "ADD r/m8, r8"),
@@ -442,6 +444,7 @@ constexpr auto kIntegerRows = std::to_array<OpcodeEntry>({
     row(0x0FCC, Bswap, {Zv}, 0, kNone, "BSWAP r32"), row(0x0FCD, Bswap, {Zv}, 0, kNone, "BSWAP r32"),
     row(0x0FCE, Bswap, {Zv}, 0, kNone, "BSWAP r32"), row(0x0FCF, Bswap, {Zv}, 0, kNone, "BSWAP r32"),
 });
+// clang-format on
 
 // x87 rows (SDM Vol. 2D, A.5 "Escape Opcode Instructions"). Memory forms select by ModRM.reg;
 // register forms by ModRM.reg and, for the fixed ones, ModRM.rm too. Register-form rows carry
@@ -458,6 +461,7 @@ constexpr OpcodeEntry xf(u16 code, int reg, int rm, Op op, std::array<Operand, 3
   return {code, static_cast<i8>(reg), static_cast<i8>(rm), op, ops, R_, kNone, syntax};
 }
 
+// clang-format off
 constexpr auto kX87Rows = std::to_array<OpcodeEntry>({
     xm(0xD8, 0, Fadd, Mf32, "FADD m32fp"), xm(0xD8, 1, Fmul, Mf32, "FMUL m32fp"),
     xm(0xD8, 2, Fcom, Mf32, "FCOM m32fp"), xm(0xD8, 3, Fcomp, Mf32, "FCOMP m32fp"),
@@ -543,6 +547,7 @@ constexpr auto kX87Rows = std::to_array<OpcodeEntry>({
     xf(0xDF, 4, 0, Fnstsw, {AX}, "FNSTSW AX"),
     xr(0xDF, 5, Fucomip, {ST0, STi}, "FUCOMIP ST(0), ST(i)"), xr(0xDF, 6, Fcomip, {ST0, STi}, "FCOMIP ST(0), ST(i)"),
 });
+// clang-format on
 
 constexpr auto kAllRows = [] {
   std::array<OpcodeEntry, kIntegerRows.size() + kX87Rows.size()> all{};
@@ -561,10 +566,33 @@ bool opcode_has_modrm(u16 code) {
     if (r.code != code) continue;
     for (Operand o : r.operands) {
       switch (o) {
-        case Eb: case Ew: case Ed: case Ev: case Gb: case Gw: case Gd: case Gv: case M: case Ma: case Mp: case Mq:
-        case Rd: case Sw: case Cd: case Dd: case STi: case Mf32: case Mf64: case Mf80: case Mi16: case Mi32:
-        case Mi64: case Mbcd: case Menv: case Mstate: case M2:
-          return true;
+        case Eb:
+        case Ew:
+        case Ed:
+        case Ev:
+        case Gb:
+        case Gw:
+        case Gd:
+        case Gv:
+        case M:
+        case Ma:
+        case Mp:
+        case Mq:
+        case Rd:
+        case Sw:
+        case Cd:
+        case Dd:
+        case STi:
+        case Mf32:
+        case Mf64:
+        case Mf80:
+        case Mi16:
+        case Mi32:
+        case Mi64:
+        case Mbcd:
+        case Menv:
+        case Mstate:
+        case M2: return true;
         default: break;
       }
     }

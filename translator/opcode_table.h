@@ -13,6 +13,7 @@
 namespace emu {
 
 // Operations. Grouped by the semantics file that implements them.
+// clang-format off
 enum class Op : u16 {
   Invalid,  // #UD
   // alu.cpp — integer arithmetic and logic, moves, conversions
@@ -49,8 +50,10 @@ enum class Op : u16 {
   Fnop, Fldcw, Fnstcw, Fnstsw, Fldenv, Fnstenv, Frstor, Fnsave, Fnclex, Fninit, Fnsetpm,
   Count
 };
+// clang-format on
 
 // Operand kinds, in the notation of SDM Vol. 2D, Appendix A.2.
+// clang-format off
 enum class Operand : u8 {
   None,
   Eb, Ew, Ed, Ev,  // ModRM r/m: byte, word, dword, operand-size
@@ -75,19 +78,20 @@ enum class Operand : u8 {
   Mf32, Mf64, Mf80, Mi16, Mi32, Mi64, Mbcd,  // x87 memory operands
   Menv, Mstate, M2,  // x87 environment (14/28 bytes), full state (94/108 bytes), 2-byte word
 };
+// clang-format on
 
 // Row attributes.
 namespace attr {
-inline constexpr u16 kLockable = 1 << 0;    // LOCK prefix allowed (with a memory destination)
-inline constexpr u16 kEndsBlock = 1 << 1;   // control transfer or state change: ends a basic block
-inline constexpr u16 kPrivileged = 1 << 2;  // CPL 0 only: #GP(0) elsewhere (SDM Vol. 3A, 2.8)
-inline constexpr u16 kSensitive = 1 << 3;   // one of the 17 sensitive non-trapping instructions
+inline constexpr u16 kLockable = 1 << 0;       // LOCK prefix allowed (with a memory destination)
+inline constexpr u16 kEndsBlock = 1 << 1;      // control transfer or state change: ends a basic block
+inline constexpr u16 kPrivileged = 1 << 2;     // CPL 0 only: #GP(0) elsewhere (SDM Vol. 3A, 2.8)
+inline constexpr u16 kSensitive = 1 << 3;      // one of the 17 sensitive non-trapping instructions
 inline constexpr u16 kIoplSensitive = 1 << 4;  // CLI/STI/IN/OUT/INS/OUTS/PUSHF/POPF/INT n/IRET
-inline constexpr u16 kMemOnly = 1 << 5;     // ModRM.mod must not be 3 (else #UD)
-inline constexpr u16 kRegOnly = 1 << 6;     // row applies only to ModRM.mod == 3
-inline constexpr u16 kX87 = 1 << 7;         // floating-point instruction (CR0.EM/TS checks, FOP)
-inline constexpr u16 kRep = 1 << 8;         // honours REP/REPE/REPNE
-inline constexpr u16 kNoOp16 = 1 << 9;      // operand size not used (row valid for both)
+inline constexpr u16 kMemOnly = 1 << 5;        // ModRM.mod must not be 3 (else #UD)
+inline constexpr u16 kRegOnly = 1 << 6;        // row applies only to ModRM.mod == 3
+inline constexpr u16 kX87 = 1 << 7;            // floating-point instruction (CR0.EM/TS checks, FOP)
+inline constexpr u16 kRep = 1 << 8;            // honours REP/REPE/REPNE
+inline constexpr u16 kNoOp16 = 1 << 9;         // operand size not used (row valid for both)
 }  // namespace attr
 
 // Undefined-flag masks, in EFLAGS bit positions.
@@ -98,9 +102,9 @@ inline constexpr u16 kAll = CF | PF | AF | ZF | SF | OF;
 }  // namespace undef
 
 struct OpcodeEntry {
-  u16 code;   // 0x00-0xFF: one-byte map; 0x0F00-0x0FFF: two-byte map (0F xx)
-  i8 reg;     // ModRM.reg extension (/digit), or -1 for "any" / no ModRM
-  i8 rm;      // ModRM.rm for register-only rows (x87 D9 E0 etc.), or -1
+  u16 code;  // 0x00-0xFF: one-byte map; 0x0F00-0x0FFF: two-byte map (0F xx)
+  i8 reg;    // ModRM.reg extension (/digit), or -1 for "any" / no ModRM
+  i8 rm;     // ModRM.rm for register-only rows (x87 D9 E0 etc.), or -1
   Op op;
   std::array<Operand, 3> operands;
   u16 attrs;

@@ -5,8 +5,7 @@ namespace emu {
 void Tracer::before(const Cpu& cpu, const DecodedInsn& insn) {
   const CpuState& s = cpu.s;
   if (registers_) {
-    std::fprintf(out_,
-                 "EAX=%08x EBX=%08x ECX=%08x EDX=%08x ESI=%08x EDI=%08x EBP=%08x ESP=%08x EFL=%08x CPL=%u\n",
+    std::fprintf(out_, "EAX=%08x EBX=%08x ECX=%08x EDX=%08x ESI=%08x EDI=%08x EBP=%08x ESP=%08x EFL=%08x CPL=%u\n",
                  s.gpr[EAX], s.gpr[EBX], s.gpr[ECX], s.gpr[EDX], s.gpr[ESI], s.gpr[EDI], s.gpr[EBP], s.gpr[ESP],
                  s.flags.value(), s.cpl);
   }

@@ -2,15 +2,14 @@
 
 #include <cstring>
 
-#include "core/guest_log.h"
-
 #include "bare_rom.h"  // generated from bare_rom.asm at build time
+#include "core/guest_log.h"
 
 namespace emu {
 
 namespace {
 
-constexpr u32 kMultibootMagic = 0x1BADB002;      // in the kernel's header
+constexpr u32 kMultibootMagic = 0x1BADB002;       // in the kernel's header
 constexpr u32 kMultibootBootloader = 0x2BADB002;  // in EAX at entry
 constexpr u32 kMultibootInfoAddr = 0x9000;        // where we build the information structure
 constexpr u32 kBootSectorAddr = 0x7C00;
@@ -23,11 +22,7 @@ u16 le16(const std::vector<u8>& v, std::size_t off) { return static_cast<u16>(v[
 }  // namespace
 
 BareMachine::BareMachine(const BareMachineConfig& config)
-    : config_(config),
-      bus_(config.ram_bytes),
-      cpu_(bus_),
-      debugcon_(config.debug_out),
-      debug_exit_([this](int) {
+    : config_(config), bus_(config.ram_bytes), cpu_(bus_), debugcon_(config.debug_out), debug_exit_([this](int) {
         if (engine_) engine_->request_stop();
       }) {
   const std::vector<u8> rom(kBareRom.begin(), kBareRom.end());
@@ -58,9 +53,14 @@ std::string BareMachine::load_multiboot_elf(const std::vector<u8>& image, u32 he
   const u32 flags = le32(image, header_offset + 4);
   if (flags & 0x10000) return "Multiboot a.out-kludge kernels are not supported on the bare machine; link as ELF";
   // Bits 0-15 are requirements: we can honour 0 (page-aligned modules) and 1 (memory info).
-  if (flags & 0xFFFC) return "the Multiboot header requires features the bare machine lacks (flags " + std::to_string(flags) + ")";
+  if (flags & 0xFFFC)
+    return "the Multiboot header requires features the bare machine lacks (flags " + std::to_string(flags) + ")";
   // ELF32 little-endian x86 executable (System V ABI, i386 supplement).
-  if (image.size() < 52 || std::memcmp(image.data(), "\x7F" "ELF", 4) != 0) return "a Multiboot kernel must be an ELF file";
+  if (image.size() < 52 || std::memcmp(image.data(),
+                                       "\x7F"
+                                       "ELF",
+                                       4) != 0)
+    return "a Multiboot kernel must be an ELF file";
   if (image[4] != 1 || image[5] != 1 || le16(image, 18) != 3) return "not a 32-bit little-endian i386 ELF file";
   const u32 phoff = le32(image, 28);
   const u16 phentsize = le16(image, 42), phnum = le16(image, 44);

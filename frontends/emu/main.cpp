@@ -87,8 +87,8 @@ int main(int argc, char** argv) {
                    machine.cpu().s.sreg(Seg::CS).selector, machine.cpu().s.eip);
       return 0;
     case BareMachine::Outcome::TripleFault:
-      std::fprintf(stderr, "emu: triple fault at %04x:%08x (-no-reboot given)\n", machine.cpu().s.sreg(Seg::CS).selector,
-                   machine.cpu().s.eip);
+      std::fprintf(stderr, "emu: triple fault at %04x:%08x (-no-reboot given)\n",
+                   machine.cpu().s.sreg(Seg::CS).selector, machine.cpu().s.eip);
       return 1;
     case BareMachine::Outcome::InstructionLimit:
       std::fprintf(stderr, "emu: stopped after %llu instructions (-max-insns)\n",

@@ -18,9 +18,12 @@ bool parse_size(const std::string& text, u32& bytes, std::string& error) {
   }
   unsigned long long mult = 1ull << 20;
   const std::string suffix(end);
-  if (suffix == "" || suffix == "M" || suffix == "m") mult = 1ull << 20;
-  else if (suffix == "G" || suffix == "g") mult = 1ull << 30;
-  else if (suffix == "K" || suffix == "k") mult = 1ull << 10;
+  if (suffix == "" || suffix == "M" || suffix == "m")
+    mult = 1ull << 20;
+  else if (suffix == "G" || suffix == "g")
+    mult = 1ull << 30;
+  else if (suffix == "K" || suffix == "k")
+    mult = 1ull << 10;
   else {
     error = "invalid memory size suffix in '" + text + "' (use K, M or G)";
     return false;
@@ -39,9 +42,12 @@ bool parse_debug(const std::string& list, Options& o, std::string& error) {
   std::stringstream ss(list);
   std::string item;
   while (std::getline(ss, item, ',')) {
-    if (item == "in_asm") o.trace_in_asm = true;
-    else if (item == "cpu") o.trace_in_asm = o.trace_registers = true;
-    else if (item == "guest_errors") o.log_guest_errors = true;
+    if (item == "in_asm")
+      o.trace_in_asm = true;
+    else if (item == "cpu")
+      o.trace_in_asm = o.trace_registers = true;
+    else if (item == "guest_errors")
+      o.log_guest_errors = true;
     else {
       error = "unknown -d item '" + item + "' (known: in_asm, cpu, guest_errors)";
       return false;
@@ -84,8 +90,10 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
       return true;
     };
     std::string v;
-    if (a == "-help" || a == "-h") o.help = true;
-    else if (a == "-version") o.version = true;
+    if (a == "-help" || a == "-h")
+      o.help = true;
+    else if (a == "-version")
+      o.version = true;
     else if (a == "-machine" || a == "-M") {
       if (!value(v)) return std::nullopt;
       const std::string type = v.substr(0, v.find(','));

@@ -10,7 +10,7 @@ namespace emu {
 
 struct Options {
   std::string machine = "bare";
-  std::string image;          // the boot sector / Multiboot kernel
+  std::string image;  // the boot sector / Multiboot kernel
   u32 ram_bytes = 32u << 20;
   bool no_reboot = false;
   bool trace_in_asm = false;      // -d in_asm: each executed instruction, disassembled

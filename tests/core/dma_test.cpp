@@ -1,8 +1,8 @@
+#include "core/dma.h"
+
 #include <doctest/doctest.h>
 
 #include <vector>
-
-#include "core/dma.h"
 
 using namespace emu;
 

@@ -44,8 +44,8 @@ TEST_CASE("lazy flags: add/sub/logic/inc/dec agree with the SDM definitions") {
 TEST_CASE("lazy flags: materialise, set_arith and condition codes") {
   Flags f;
   f.set_lazy(FlagOp::Sub, 32, 3, 5, static_cast<u32>(3 - 5));
-  CHECK(f.condition(0x2));   // JB: 3 < 5 unsigned
-  CHECK(f.condition(0xC));   // JL: 3 < 5 signed
+  CHECK(f.condition(0x2));        // JB: 3 < 5 unsigned
+  CHECK(f.condition(0xC));        // JL: 3 < 5 signed
   CHECK_FALSE(f.condition(0x4));  // JE
   const u32 v = f.value();
   f.materialise();

@@ -1,9 +1,9 @@
+#include "core/guest_log.h"
+
 #include <doctest/doctest.h>
 
 #include <cstdio>
 #include <cstring>
-
-#include "core/guest_log.h"
 
 using namespace emu;
 

@@ -1,6 +1,7 @@
+#include "core/serializer.h"
+
 #include <doctest/doctest.h>
 
-#include "core/serializer.h"
 #include "support/test_machine.h"
 
 using namespace emu;

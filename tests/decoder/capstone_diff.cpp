@@ -506,7 +506,7 @@ std::optional<std::vector<KnownDisagreement>> load_known(const std::string& path
         std::string item;
         while (std::getline(items, item, ',')) {
           const auto dash = item.find('-');
-          u8 lo, hi;
+          u8 lo = 0, hi = 0;
           ok = ok && parse_hex_byte(item.substr(0, dash), lo);
           hi = lo;
           if (dash != std::string::npos) ok = ok && parse_hex_byte(item.substr(dash + 1), hi);

@@ -16,12 +16,12 @@ DecodedInsn decode_bytes(std::vector<u8> bytes, bool code32 = true) {
 }  // namespace
 
 TEST_CASE("decoder: MOV Sreg with ModRM.reg 6/7, and MOV CS, r/m, are #UD (SDM Vol. 2B, MOV)") {
-  CHECK(decode_bytes({0x8E, 0xF0}).entry->op == Op::Invalid);        // mov <sreg6>, ax
-  CHECK(decode_bytes({0x8C, 0x38}).entry->op == Op::Invalid);        // mov [eax], <sreg7>
-  CHECK(decode_bytes({0x8E, 0xC8}).entry->op == Op::Invalid);        // mov cs, ax
+  CHECK(decode_bytes({0x8E, 0xF0}).entry->op == Op::Invalid);         // mov <sreg6>, ax
+  CHECK(decode_bytes({0x8C, 0x38}).entry->op == Op::Invalid);         // mov [eax], <sreg7>
+  CHECK(decode_bytes({0x8E, 0xC8}).entry->op == Op::Invalid);         // mov cs, ax
   CHECK(decode_bytes({0x8E, 0x08}, false).entry->op == Op::Invalid);  // mov cs, [bx+si]
-  CHECK(decode_bytes({0x8C, 0xC8}).entry->op == Op::MovFromSeg);     // mov eax, cs is fine
-  CHECK(decode_bytes({0x8E, 0xE8}).entry->op == Op::MovToSeg);       // mov gs, ax
+  CHECK(decode_bytes({0x8C, 0xC8}).entry->op == Op::MovFromSeg);      // mov eax, cs is fine
+  CHECK(decode_bytes({0x8E, 0xE8}).entry->op == Op::MovToSeg);        // mov gs, ax
 }
 
 TEST_CASE("decoder: the P6 hint-NOP space 0F 18 /4-7, 0F 19-1F decodes as NOP r/m") {

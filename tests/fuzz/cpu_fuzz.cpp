@@ -215,10 +215,10 @@ struct FuzzMachine {
     }
     // EIP may sit one past the CS limit after an instruction that ended there (the fetch then
     // raises #GP), but never further: a far or near jump beyond the limit faults at the jump. (A
-  // 16-bit code segment can run at EIP > 0xFFFF: a 32-bit far JMP into it sets all of EIP.)
+    // 16-bit code segment can run at EIP > 0xFFFF: a 32-bit far JMP into it sets all of EIP.)
     const SegmentCache& cs = s.sreg(Seg::CS);
     if (cs.limit != 0xFFFFFFFFu && s.eip > cs.limit + 1) invariant_broken("EIP beyond the CS limit");
-    }
+  }
 };
 
 }  // namespace

@@ -55,8 +55,8 @@ inline std::vector<u8> assemble(const std::string& source, int bits = 32, u32 or
 // Slots 0x38-0xF8 are free for tests (set_gdt_entry).
 struct TestMachine {
   static constexpr u32 kRamBytes = 16u << 20;
-  static constexpr u32 kGdtBase = 0x1000;   // 32 entries
-  static constexpr u32 kIdtBase = 0x2000;   // 256 gates (empty unless a test fills them)
+  static constexpr u32 kGdtBase = 0x1000;    // 32 entries
+  static constexpr u32 kIdtBase = 0x2000;    // 256 gates (empty unless a test fills them)
   static constexpr u32 kCodeBase = 0x10000;  // where run_asm() puts code
   static constexpr u32 kStackTop = 0x80000;
 

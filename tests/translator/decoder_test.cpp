@@ -1,8 +1,8 @@
+#include "translator/decoder.h"
+
 #include <doctest/doctest.h>
 
 #include <vector>
-
-#include "translator/decoder.h"
 
 using namespace emu;
 

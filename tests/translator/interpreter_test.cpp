@@ -26,7 +26,7 @@ TEST_CASE("interpreter: code rewritten between runs of a loop is re-decoded") {
   CHECK(m.run_asm("mov ecx, 5\n xor ebx, ebx\n"
                   "top: call body\n"
                   " cmp ecx, 3\n jne skip\n"
-                  " mov byte [body], 0x90\n"            // inc ebx (43) -> nop (90)
+                  " mov byte [body], 0x90\n"             // inc ebx (43) -> nop (90)
                   " mov dword [body + 1], 0x9064C383\n"  // nops -> add ebx, 100 (83 C3 64); nop
                   "skip: dec ecx\n jnz top\n hlt\n"
                   "body: inc ebx\n nop\n nop\n nop\n nop\n ret\n") == StopReason::Halted);
@@ -67,7 +67,7 @@ TEST_CASE("interpreter: sensitive instructions go through the VMM gate and are c
   // The TSS provides the ring-0 stack for the int 0x80.
   m.set_gdt_entry(0x38, TestMachine::descriptor(0x3000, 0x67, 0x0089));
   m.write32(0x3000 + 4, TestMachine::kStackTop - 0x100);  // ESP0
-  m.write32(0x3000 + 8, 0x10);                             // SS0
+  m.write32(0x3000 + 8, 0x10);                            // SS0
   u64 d;
   REQUIRE(m.cpu.read_descriptor(0x38, d));
   m.cpu.s.tr = Cpu::cache_from_descriptor(0x38, d);

@@ -30,7 +30,8 @@ TEST_CASE("oracle: MOV CR6 at CPL 3 is #UD, not #GP (the encoding check comes fi
   m.set_idt_gate(6, 0x08, TestMachine::kCodeBase + 0x800, 0xE);
   m.set_idt_gate(13, 0x08, TestMachine::kCodeBase + 0x900, 0xE);
   m.write_bytes(TestMachine::kCodeBase + 0x800, test::assemble("mov eax, 6\n hlt", 32, TestMachine::kCodeBase + 0x800));
-  m.write_bytes(TestMachine::kCodeBase + 0x900, test::assemble("mov eax, 13\n hlt", 32, TestMachine::kCodeBase + 0x900));
+  m.write_bytes(TestMachine::kCodeBase + 0x900,
+                test::assemble("mov eax, 13\n hlt", 32, TestMachine::kCodeBase + 0x900));
   m.set_gdt_entry(0x38, TestMachine::descriptor(0x3000, 0x67, 0x0089));
   m.write32(0x3004, TestMachine::kStackTop - 0x100);
   m.write32(0x3008, 0x10);
@@ -57,11 +58,13 @@ TEST_CASE("oracle: a read-modify-write through CS is #GP before any page walk (2
   m.protected_flat32();
   m.set_idt_gate(13, 0x08, TestMachine::kCodeBase + 0x900, 0xE);
   m.set_idt_gate(14, 0x08, TestMachine::kCodeBase + 0x800, 0xE);
-  m.write_bytes(TestMachine::kCodeBase + 0x800, test::assemble("mov eax, 14\n hlt", 32, TestMachine::kCodeBase + 0x800));
-  m.write_bytes(TestMachine::kCodeBase + 0x900, test::assemble("mov eax, 13\n hlt", 32, TestMachine::kCodeBase + 0x900));
+  m.write_bytes(TestMachine::kCodeBase + 0x800,
+                test::assemble("mov eax, 14\n hlt", 32, TestMachine::kCodeBase + 0x800));
+  m.write_bytes(TestMachine::kCodeBase + 0x900,
+                test::assemble("mov eax, 13\n hlt", 32, TestMachine::kCodeBase + 0x900));
   // shr dword [cs:edx], 1 with EDX beyond RAM (an unmapped address would also #PF with paging).
-  m.write_bytes(TestMachine::kCodeBase, test::assemble("mov edx, 0x8000\n shr dword [cs:edx], 1\n hlt", 32,
-                                                       TestMachine::kCodeBase));
+  m.write_bytes(TestMachine::kCodeBase,
+                test::assemble("mov edx, 0x8000\n shr dword [cs:edx], 1\n hlt", 32, TestMachine::kCodeBase));
   CHECK(m.run() == StopReason::Halted);
   CHECK(m.cpu.s.gpr[EAX] == 13);
 }

@@ -203,7 +203,8 @@ Status not_rm(Cpu& c, const DecodedInsn& i) {
 // MOV r/m, r
 template <typename T, bool Mem>
 Status mov_rm_reg(Cpu& c, const DecodedInsn& i) {
-  if constexpr (Mem) return c.write<T>(i.seg, effective_address(c, i), get_reg<T>(c, i.reg)) ? Status::Ok : Status::Fault;
+  if constexpr (Mem)
+    return c.write<T>(i.seg, effective_address(c, i), get_reg<T>(c, i.reg)) ? Status::Ok : Status::Fault;
   set_reg<T>(c, i.rm, get_reg<T>(c, i.reg));
   return Status::Ok;
 }
@@ -288,14 +289,18 @@ Status lea(Cpu& c, const DecodedInsn& i) {
 
 // CBW / CWDE
 Status cbw(Cpu& c, const DecodedInsn& i) {
-  if (i.op32) c.s.gpr[EAX] = static_cast<u32>(static_cast<i32>(static_cast<i16>(c.s.gpr[EAX])));
-  else set_reg<u16>(c, EAX, static_cast<u16>(static_cast<i16>(static_cast<i8>(c.s.gpr[EAX]))));
+  if (i.op32)
+    c.s.gpr[EAX] = static_cast<u32>(static_cast<i32>(static_cast<i16>(c.s.gpr[EAX])));
+  else
+    set_reg<u16>(c, EAX, static_cast<u16>(static_cast<i16>(static_cast<i8>(c.s.gpr[EAX]))));
   return Status::Ok;
 }
 // CWD / CDQ
 Status cwd(Cpu& c, const DecodedInsn& i) {
-  if (i.op32) c.s.gpr[EDX] = (c.s.gpr[EAX] & 0x80000000u) ? 0xFFFFFFFFu : 0;
-  else set_reg<u16>(c, EDX, (c.s.gpr[EAX] & 0x8000) ? 0xFFFF : 0);
+  if (i.op32)
+    c.s.gpr[EDX] = (c.s.gpr[EAX] & 0x80000000u) ? 0xFFFFFFFFu : 0;
+  else
+    set_reg<u16>(c, EDX, (c.s.gpr[EAX] & 0x8000) ? 0xFFFF : 0);
   return Status::Ok;
 }
 
@@ -303,8 +308,10 @@ Status cwd(Cpu& c, const DecodedInsn& i) {
 // word, which is what we do.
 Status bswap(Cpu& c, const DecodedInsn& i) {
   const u8 r = i.opcode & 7;
-  if (i.op32) c.s.gpr[r] = __builtin_bswap32(c.s.gpr[r]);
-  else set_reg<u16>(c, r, 0);
+  if (i.op32)
+    c.s.gpr[r] = __builtin_bswap32(c.s.gpr[r]);
+  else
+    set_reg<u16>(c, r, 0);
   return Status::Ok;
 }
 
@@ -425,9 +432,22 @@ Handler pick_alu(const DecodedInsn& i) {
 unsigned operand_width(const DecodedInsn& i) {
   using enum Operand;
   switch (i.entry->operands[0]) {
-    case Eb: case Gb: case AL: case Zb: case Ob: case Xb: case Yb: return 1;
-    case Ew: case Gw: case Sw: case Iw: return 2;
-    case Ed: case Gd: case Rd: case Cd: case Dd: return 4;
+    case Eb:
+    case Gb:
+    case AL:
+    case Zb:
+    case Ob:
+    case Xb:
+    case Yb: return 1;
+    case Ew:
+    case Gw:
+    case Sw:
+    case Iw: return 2;
+    case Ed:
+    case Gd:
+    case Rd:
+    case Cd:
+    case Dd: return 4;
     default: break;
   }
   if (i.entry->operands[1] == Xb || i.entry->operands[1] == Yb || i.entry->operands[1] == AL) return 1;
@@ -450,8 +470,10 @@ Handler select_alu(const DecodedInsn& i) {
     case Op::Xor: return pick_alu<Alu::Xor>(i);
     case Op::Cmp: return pick_alu<Alu::Cmp>(i);
     case Op::Test: return pick_alu<Alu::Test>(i);
-    case Op::Inc: return a == Zv ? sized(nullptr, inc_reg<u16>, inc_reg<u32>) : sized(inc_rm<u8>, inc_rm<u16>, inc_rm<u32>);
-    case Op::Dec: return a == Zv ? sized(nullptr, dec_reg<u16>, dec_reg<u32>) : sized(dec_rm<u8>, dec_rm<u16>, dec_rm<u32>);
+    case Op::Inc:
+      return a == Zv ? sized(nullptr, inc_reg<u16>, inc_reg<u32>) : sized(inc_rm<u8>, inc_rm<u16>, inc_rm<u32>);
+    case Op::Dec:
+      return a == Zv ? sized(nullptr, dec_reg<u16>, dec_reg<u32>) : sized(dec_rm<u8>, dec_rm<u16>, dec_rm<u32>);
     case Op::Neg: return sized(neg_rm<u8>, neg_rm<u16>, neg_rm<u32>);
     case Op::Not: return sized(not_rm<u8>, not_rm<u16>, not_rm<u32>);
     case Op::Mov:

@@ -93,8 +93,10 @@ Status loop(Cpu& c, const DecodedInsn& i) {
   if (!i.op32) target &= 0xFFFF;
   if (take && target > c.s.sreg(Seg::CS).limit) return c.raise(kGP, 0);
   if constexpr (K != LoopKind::Jcxz) {
-    if (i.addr32) c.s.gpr[ECX] = count;
-    else set_reg<u16>(c, ECX, static_cast<u16>(count));
+    if (i.addr32)
+      c.s.gpr[ECX] = count;
+    else
+      set_reg<u16>(c, ECX, static_cast<u16>(count));
   }
   c.s.eip = take ? target : next;
   return Status::Jumped;

@@ -20,20 +20,27 @@ constexpr u8 kBits = sizeof(T) * 8;
 // 8-bit register numbers 0-3 are AL CL DL BL, 4-7 are AH CH DH BH (SDM Vol. 2A, Table 2-1).
 inline u8 get_r8(const Cpu& c, u8 r) { return r < 4 ? c.s.gpr[r] & 0xFF : (c.s.gpr[r - 4] >> 8) & 0xFF; }
 inline void set_r8(Cpu& c, u8 r, u8 v) {
-  if (r < 4) c.s.gpr[r] = (c.s.gpr[r] & 0xFFFFFF00u) | v;
-  else c.s.gpr[r - 4] = (c.s.gpr[r - 4] & 0xFFFF00FFu) | (u32{v} << 8);
+  if (r < 4)
+    c.s.gpr[r] = (c.s.gpr[r] & 0xFFFFFF00u) | v;
+  else
+    c.s.gpr[r - 4] = (c.s.gpr[r - 4] & 0xFFFF00FFu) | (u32{v} << 8);
 }
 
 template <typename T>
 T get_reg(const Cpu& c, u8 r) {
-  if constexpr (sizeof(T) == 1) return get_r8(c, r);
-  else return static_cast<T>(c.s.gpr[r]);
+  if constexpr (sizeof(T) == 1)
+    return get_r8(c, r);
+  else
+    return static_cast<T>(c.s.gpr[r]);
 }
 template <typename T>
 void set_reg(Cpu& c, u8 r, T v) {
-  if constexpr (sizeof(T) == 1) set_r8(c, r, v);
-  else if constexpr (sizeof(T) == 2) c.s.gpr[r] = (c.s.gpr[r] & 0xFFFF0000u) | v;
-  else c.s.gpr[r] = v;
+  if constexpr (sizeof(T) == 1)
+    set_r8(c, r, v);
+  else if constexpr (sizeof(T) == 2)
+    c.s.gpr[r] = (c.s.gpr[r] & 0xFFFF0000u) | v;
+  else
+    c.s.gpr[r] = v;
 }
 
 // ---- the ModRM r/m operand -------------------------------------------------------------------

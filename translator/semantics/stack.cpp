@@ -124,8 +124,10 @@ Status enter(Cpu& c, const DecodedInsn& i) {
     c.push<T>(display[k]);
   }
   if (level > 0) c.push<T>(static_cast<T>(frame_temp));
-  if (c.s.stack32()) c.s.gpr[EBP] = frame_temp;
-  else set_reg<u16>(c, EBP, static_cast<u16>(frame_temp));
+  if (c.s.stack32())
+    c.s.gpr[EBP] = frame_temp;
+  else
+    set_reg<u16>(c, EBP, static_cast<u16>(frame_temp));
   c.set_sp(new_sp);
   return Status::Ok;
 }
@@ -172,8 +174,10 @@ Status pop_seg(Cpu& c, const DecodedInsn& i) {
   if (!c.read<T>(Seg::SS, sp, v)) return Status::Fault;
   const Seg s = fixed_segment(i);
   if (!c.load_segment(s, static_cast<u16>(v))) return Status::Fault;
-  if (mask == 0xFFFFFFFFu) c.s.gpr[ESP] = sp + sizeof(T);
-  else c.s.gpr[ESP] = (c.s.gpr[ESP] & 0xFFFF0000u) | ((sp + sizeof(T)) & 0xFFFF);
+  if (mask == 0xFFFFFFFFu)
+    c.s.gpr[ESP] = sp + sizeof(T);
+  else
+    c.s.gpr[ESP] = (c.s.gpr[ESP] & 0xFFFF0000u) | ((sp + sizeof(T)) & 0xFFFF);
   if (s == Seg::SS) {
     c.s.interrupt_shadow = true;
     c.s.eip += i.len;

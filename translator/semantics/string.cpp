@@ -196,7 +196,7 @@ Status string_insn(Cpu& c, const DecodedInsn& i) {
     if (!c.io_allowed(static_cast<u16>(c.s.gpr[EDX]), sizeof(T))) return Status::Fault;
   }
   const Seg src_seg = i.seg_override ? i.seg : Seg::DS;
-  const u32 step = (c.s.flags.bits & eflags::DF) ? 0u - sizeof(T) : u32{sizeof(T)};
+  const u32 step = (c.s.flags.bits & eflags::DF) ? 0u - u32{sizeof(T)} : u32{sizeof(T)};
   // Port I/O ends the block, as OUT does: a device may have raised an interrupt or stopped the
   // machine.
   auto retire = [&] {
