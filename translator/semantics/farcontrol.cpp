@@ -86,6 +86,18 @@ Status far_task_switch(Cpu& c, u16 selector, u64 d, Cpu::TaskSwitchSource source
 
 // ---- JMP far ---------------------------------------------------------------------------------
 
+// The checks on a code segment named directly by a far JMP or CALL (not through a gate): it
+// must be code, present, and at the current privilege — any DPL <= CPL for conforming code,
+// DPL = CPL and RPL <= CPL otherwise (SDM Vol. 2A, JMP/CALL "far" operation).
+bool check_direct_code_target(Cpu& c, u16 selector, const SegmentCache& cs) {
+  const u8 cpl = c.s.cpl;
+  if (!cs.is_code()) return c.fault(kGP, index_error(selector));
+  if (conforming(cs) ? cs.dpl() > cpl : ((selector & 3) > cpl || cs.dpl() != cpl))
+    return c.fault(kGP, index_error(selector));
+  if (!(cs.attrs & desc::kPresent)) return c.fault(kNP, index_error(selector));
+  return true;
+}
+
 // The common part of JMP ptr16:16/32 and JMP m16:16/32: `offset` is already cut to the operand
 // size (SDM Vol. 2A, JMP, far jumps).
 Status jump_far(Cpu& c, const DecodedInsn& i, u16 selector, u32 offset) {
@@ -102,10 +114,7 @@ Status jump_far(Cpu& c, const DecodedInsn& i, u16 selector, u32 offset) {
   if (d & (u64{1} << 44)) {
     // Code or data segment.
     SegmentCache cs = Cpu::cache_from_descriptor(selector, d);
-    if (!cs.is_code()) return c.raise(kGP, index_error(selector));
-    if (conforming(cs) ? cs.dpl() > cpl : ((selector & 3) > cpl || cs.dpl() != cpl))
-      return c.raise(kGP, index_error(selector));
-    if (!(cs.attrs & desc::kPresent)) return c.raise(kNP, index_error(selector));
+    if (!check_direct_code_target(c, selector, cs)) return Status::Fault;
     if (offset > cs.limit) return c.raise(kGP, 0);
     if (!c.mark_accessed(selector, d)) return Status::Fault;
     commit_cs(c, cs, selector, cpl);
@@ -261,10 +270,7 @@ Status call_far(Cpu& c, const DecodedInsn& i, u16 selector, u32 offset) {
   const u8 cpl = c.s.cpl;
   if (d & (u64{1} << 44)) {
     SegmentCache cs = Cpu::cache_from_descriptor(selector, d);
-    if (!cs.is_code()) return c.raise(kGP, index_error(selector));
-    if (conforming(cs) ? cs.dpl() > cpl : ((selector & 3) > cpl || cs.dpl() != cpl))
-      return c.raise(kGP, index_error(selector));
-    if (!(cs.attrs & desc::kPresent)) return c.raise(kNP, index_error(selector));
+    if (!check_direct_code_target(c, selector, cs)) return Status::Fault;
     if (!c.push_frame(c.s.sreg(Seg::SS), c.s.gpr[ESP], frame, 2, sizeof(T), c.user(), 0, new_esp)) return Status::Fault;
     if (offset > cs.limit) return c.raise(kGP, 0);
     if (!c.mark_accessed(selector, d)) return Status::Fault;
