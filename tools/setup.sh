@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # build
-  g++ meson ninja-build pkg-config cmake python3 nasm
+  g++ binutils meson ninja-build pkg-config cmake python3 nasm
   # libraries (DESIGN: use them, don't rewrite them)
   libcapstone-dev llvm-19-dev zlib1g-dev libsdl2-dev libslirp-dev doctest-dev
   # sanitizers and libFuzzer (the clang that matches LLVM 19)

@@ -41,6 +41,9 @@ std::string BareMachine::load(const std::vector<u8>& image) {
     if (le32(image, off) + le32(image, off + 4) + le32(image, off + 8) != 0) continue;
     return load_multiboot_elf(image, off);
   }
+  if (image.size() >= 4 && std::memcmp(image.data(), "\x7F" "ELF", 4) == 0)
+    return "an ELF file without a Multiboot header in its first 8 KiB; the bare machine boots Multiboot kernels "
+           "and flat binaries";
   if (image.size() > 0x9FC00 - kBootSectorAddr)
     return "a flat binary must fit between 0x7C00 and 0x9FC00 (" + std::to_string(image.size()) + " bytes given)";
   boot_image_ = image;
