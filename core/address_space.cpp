@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <cstring>
+#include <iterator>
 #include <new>
 
 namespace emu {
@@ -31,6 +32,29 @@ void AddressSpace::map_mmio(u32 base, u32 size, MmioHandler* handler) {
 
 void AddressSpace::map_ports(u16 first, u16 count, PortHandler* handler) {
   for (u32 p = first; p < u32{first} + count && p < 65536; ++p) ports_[p] = handler;
+}
+
+void AddressSpace::unmap_mmio(u32 base, u32 size, MmioHandler* handler) {
+  for (auto it = regions_.rbegin(); it != regions_.rend(); ++it) {
+    if (it->base == base && it->size == size && it->mmio == handler && !it->rom) {
+      regions_.erase(std::next(it).base());
+      return;
+    }
+  }
+}
+
+void AddressSpace::unmap_ports(u16 first, u16 count, PortHandler* handler) {
+  for (u32 p = first; p < u32{first} + count && p < 65536; ++p)
+    if (ports_[p] == handler) ports_[p] = nullptr;
+}
+
+bool AddressSpace::memory_range_free(u32 base, u32 size) const {
+  if (size == 0) return true;
+  const u64 end = u64{base} + size;  // exclusive
+  if (base < ram_size_) return false;
+  for (const Region& r : regions_)
+    if (u64{base} < u64{r.base} + r.size && u64{r.base} < end) return false;
+  return true;
 }
 
 const AddressSpace::Region* AddressSpace::find(u32 paddr) const {

@@ -53,6 +53,15 @@ class AddressSpace {
   void map_rom(u32 base, const std::vector<u8>& image);
   void map_mmio(u32 base, u32 size, MmioHandler* handler);
   void map_ports(u16 first, u16 count, PortHandler* handler);
+  // Undo a mapping when a device's window moves or closes (a PCI BAR, the PIIX4 PM block).
+  // unmap_mmio removes the newest region with exactly this base, size and handler, so what lay
+  // beneath shows again; unmap_ports frees only the ports that still belong to `handler`.
+  void unmap_mmio(u32 base, u32 size, MmioHandler* handler);
+  void unmap_ports(u16 first, u16 count, PortHandler* handler);
+  // Who answers a port (nullptr: nobody), and whether [base, base + size) touches RAM, ROM or a
+  // device window — a PCI window is only decoded where nothing else claims the addresses.
+  PortHandler* port_handler(u16 port) const { return ports_[port]; }
+  bool memory_range_free(u32 base, u32 size) const;
 
   // The host pointer behind a physical page for reading (RAM or ROM) or writing (RAM only), or
   // nullptr when the page is MMIO, absent, or ROM for a write. `paddr` is A20-masked already.
