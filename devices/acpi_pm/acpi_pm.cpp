@@ -33,7 +33,7 @@ AcpiPm::AcpiPm(Timeline& timeline) : PciFunction("piix4-pm", identity()), timeli
   define_register(kPmregmisc, 1, 0, kPmiose);
   define_register(kSmbba, 4, kPmbaIoSpace, 0xFFF0);  // SMBBA: 16-byte SMBus block (not modelled)
   define_register(kSmbhstcfg, 1, 0, 0x0F);
-  schedule_timer_overflow(timeline_.now());
+  state_.next_overflow_tick = (tick_at(timeline_.now()) | (kTimerMsbPeriod - 1)) + 1;
 }
 
 AcpiPm::~AcpiPm() { timeline_.cancel(overflow_event_); }
@@ -51,22 +51,32 @@ u64 AcpiPm::ns_of_tick(u64 tick) {
 
 u32 AcpiPm::pm_timer() const { return static_cast<u32>(tick_at(timeline_.now()) & kTimerMask); }
 
-void AcpiPm::schedule_timer_overflow(u64 from_ns) {
-  // The next tick at which bit 23 of the count changes: the next multiple of 2^23.
-  const u64 next = (tick_at(from_ns) | (kTimerMsbPeriod - 1)) + 1;
-  overflow_event_ = timeline_.schedule(ns_of_tick(next), [this](u64 deadline) { timer_overflow(deadline); });
+void AcpiPm::latch_timer_overflow() {
+  const u64 now = tick_at(timeline_.now());
+  if (now < state_.next_overflow_tick) return;
+  state_.pm1_status |= kTimerOverflow;  // TMROF_STS (ACPI TMR_STS)
+  // The next change of bit 23 after now: the next multiple of 2^23.
+  state_.next_overflow_tick = (now | (kTimerMsbPeriod - 1)) + 1;
 }
 
-void AcpiPm::timer_overflow(u64 deadline_ns) {
+void AcpiPm::update_overflow_event() {
+  const bool wanted = (state_.pm1_enable & kTimerOverflow) && !(state_.pm1_status & kTimerOverflow);
+  timeline_.cancel(overflow_event_);
   overflow_event_ = 0;
-  state_.pm1_status |= kTimerOverflow;  // TMROF_STS (ACPI TMR_STS)
-  update_sci();
-  schedule_timer_overflow(deadline_ns);
+  if (wanted)
+    overflow_event_ = timeline_.schedule(ns_of_tick(state_.next_overflow_tick), [this](u64) { timer_overflow(); });
+}
+
+void AcpiPm::timer_overflow() {
+  overflow_event_ = 0;
+  update_sci();  // latches TMROF_STS: the event runs at the tick where bit 23 changes
 }
 
 // --- SCI, power button, GPE --------------------------------------------------------------------------
 
 void AcpiPm::update_sci(bool notify) {
+  latch_timer_overflow();
+  update_overflow_event();
   const bool pm1 = state_.pm1_status & state_.pm1_enable & kPm1EnableBits;
   const bool gpe = state_.gpe0_status & state_.gpe0_enable;
   // SCI_EN selects SCI (ACPI mode) over SMI (legacy mode): without it no SCI is raised.
@@ -114,6 +124,7 @@ u32 AcpiPm::PmBlock::port_read(u16 port, unsigned size) {
   if (!pm_.pm_block_base_ || size == 0 || size > 4) return 0xFFFFFFFFu;
   // One reading of the timer for the whole access, so a dword read is a consistent count.
   const u32 timer = pm_.pm_timer();
+  pm_.latch_timer_overflow();
   u32 value = 0;
   for (unsigned k = 0; k < size; ++k) {
     const unsigned offset = static_cast<unsigned>(port - *pm_.pm_block_base_) + k;
@@ -145,7 +156,9 @@ void AcpiPm::PmBlock::port_write(u16 port, unsigned size, u32 value) {
 }
 
 void AcpiPm::write_pm1_status(u16 value, u16 mask) {
-  // RW1C (ACPI §4.7.3.1.1): writing 1 clears a status bit, writing 0 leaves it.
+  // RW1C (ACPI §4.7.3.1.1): writing 1 clears a status bit, writing 0 leaves it. A bit-23 change
+  // before this write is latched first, so clearing TMROF_STS acknowledges it.
+  latch_timer_overflow();
   state_.pm1_status &= static_cast<u16>(~(value & mask & kPm1StatusBits));
   update_sci();
 }
@@ -247,8 +260,10 @@ void AcpiPm::config_written(u8 offset, unsigned size) {
 void AcpiPm::reset() {
   PciFunction::reset();
   const bool sci = state_.sci_level;
+  const u64 next_overflow = state_.next_overflow_tick;
   state_ = AcpiPmState{};
   state_.sci_level = sci;
+  state_.next_overflow_tick = next_overflow;
   update_pm_block();
   update_sci();
   // The PM timer runs on: it counts the virtual clock, which a reset does not stop.
@@ -264,18 +279,22 @@ void AcpiPm::serialize(StateVisitor& v) {
   v.field("apm_control", state_.apm_control);
   v.field("apm_status", state_.apm_status);
   v.field("sci_level", state_.sci_level);
+  v.field("next_overflow_tick", state_.next_overflow_tick);
   if (!v.loading()) return;
   if (state_.pm1_status & ~kPm1StatusBits) v.reject("acpi_pm: PM1_STS has reserved bits");
   if (state_.pm1_enable & ~kPm1EnableBits) v.reject("acpi_pm: PM1_EN has reserved bits");
   if (state_.pm1_control & ~kPm1ControlStored) v.reject("acpi_pm: PM1_CNT has bits that are not stored");
+  const u64 next_from_now = (tick_at(timeline_.now()) | (kTimerMsbPeriod - 1)) + 1;
+  if (state_.next_overflow_tick % kTimerMsbPeriod != 0 || state_.next_overflow_tick > next_from_now)
+    v.reject("acpi_pm: PM timer overflow tick is not a coming change of bit 23");
   if (!v.ok()) {
     state_ = AcpiPmState{};
+    state_.next_overflow_tick = next_from_now;
   }
   update_pm_block();
-  // The SCI line's level is the PIC's saved state; recompute ours without re-driving it.
+  // The SCI line's level is the PIC's saved state; recompute ours without re-driving it. This
+  // also schedules the overflow event again if TMROF_EN wants one.
   update_sci(false);
-  timeline_.cancel(overflow_event_);
-  schedule_timer_overflow(timeline_.now());
 }
 
 std::string AcpiPm::describe() const {
@@ -286,9 +305,11 @@ std::string AcpiPm::describe() const {
   else
     std::snprintf(line, sizeof line, " PM(off)");
   out += line;
+  // PM1_STS as software would read it now (TMROF_STS is latched lazily).
+  const bool overflow_due = tick_at(timeline_.now()) >= state_.next_overflow_tick;
   std::snprintf(line, sizeof line, " PM1_STS=%04x PM1_EN=%04x PM1_CNT=%04x TMR=%06x GPE0 STS=%04x EN=%04x SCI=%d",
-                state_.pm1_status, state_.pm1_enable, state_.pm1_control, pm_timer(), state_.gpe0_status,
-                state_.gpe0_enable, state_.sci_level ? 1 : 0);
+                state_.pm1_status | (overflow_due ? kTimerOverflow : 0), state_.pm1_enable, state_.pm1_control,
+                pm_timer(), state_.gpe0_status, state_.gpe0_enable, state_.sci_level ? 1 : 0);
   return out + line;
 }
 

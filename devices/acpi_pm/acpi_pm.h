@@ -17,7 +17,9 @@
 //   +4 PMCNTRL [PM1_CNT] SCI_EN 0, BRLD_EN_BM 1, GBL_RLS 2 (write-only), SUS_TYP 12:10,
 //                        SUS_EN 13 (write-only: starts the sleep SUS_TYP names)
 //   +8 PMTMR [PM_TMR]    24-bit count of a 3.579545 MHz clock, read-only; TMROF_STS is set each
-//                        time bit 23 changes (every 2^23 ticks, about 2.34 s)
+//                        time bit 23 changes (every 2^23 ticks, about 2.34 s). The status bit is
+//                        latched when read; a timeline event at the change exists only while
+//                        TMROF_EN is set and TMROF_STS clear (the SCI needs it then).
 //   +0Ch.. GPSTS, GPEN, PCNTRL, P_LVL2/3, GLBSTS, DEVSTS, GLBEN, GLBCTL, DEVCTL, GPIREG, GPOREG:
 //                        read 0, writes are logged and dropped (QEMU has none of them either).
 // Fixed ports: APMC 0xB2 (SMI_CMD: ACPI_ENABLE 0xF1 sets SCI_EN, ACPI_DISABLE 0xF0 clears it;
@@ -46,6 +48,9 @@ struct AcpiPmState {
   u8 apm_control = 0;   // APMC, port 0xB2: the last SMI command
   u8 apm_status = 0;    // APMS, port 0xB3: scratch
   bool sci_level = false;
+  // The PM-timer tick of the next bit-23 change that has not been latched into TMROF_STS yet (a
+  // multiple of 2^23). TMROF_STS is latched lazily, when software looks or the SCI needs it.
+  u64 next_overflow_tick = u64{1} << 23;
 };
 
 class AcpiPm final : public PciFunction {
@@ -155,8 +160,12 @@ class AcpiPm final : public PciFunction {
   void apm_command(u8 value);
   void update_pm_block();
   void update_sci(bool notify = true);
-  void schedule_timer_overflow(u64 from_ns);
-  void timer_overflow(u64 deadline_ns);
+  // Sets TMROF_STS if the count's bit 23 changed since the last look (PM timer "overflow").
+  void latch_timer_overflow();
+  // An SCI from the timer needs an event at the next bit-23 change: kept only while TMROF_EN is
+  // set and TMROF_STS is clear, so an idle guest that does not use it sees no timer wake-ups.
+  void update_overflow_event();
+  void timer_overflow();
 
   Timeline& timeline_;
   AcpiPmState state_;
