@@ -63,26 +63,38 @@ const AddressSpace::Region* AddressSpace::find(u32 paddr) const {
   return nullptr;
 }
 
+void AddressSpace::set_shadow(u32 base, u32 size, bool read_ram, bool write_ram) {
+  shadow_controlled_ = true;
+  for (u32 page = base & ~0xFFFu; page < base + size; page += 0x1000) {
+    if (page < kShadowBase || page >= kShadowEnd) continue;
+    shadow_[(page - kShadowBase) >> 12] = (read_ram ? kShadowRead : 0) | (write_ram ? kShadowWrite : 0);
+  }
+}
+
 u8* AddressSpace::host_page(u32 paddr, bool write) {
+  const bool shadowed = in_controlled_shadow(paddr);
+  if (shadowed && shadow_says_ram(paddr, write)) return paddr < ram_size_ ? ram_ + (paddr & ~0xFFFu) : nullptr;
   if (const Region* r = find(paddr)) {
     // A region must cover the whole page to be reached through a host pointer.
     const u32 page = paddr & ~0xFFFu;
     if (r->rom && !write && page >= r->base && page + 0x1000 - r->base <= r->size) return r->rom + (page - r->base);
     return nullptr;
   }
-  if (paddr < ram_size_) return ram_ + (paddr & ~0xFFFu);
+  if (paddr < ram_size_ && !shadowed) return ram_ + (paddr & ~0xFFFu);
   return nullptr;
 }
 
 u32 AddressSpace::read(u32 paddr, unsigned size) {
-  if (const Region* r = find(paddr)) {
+  const bool shadowed = in_controlled_shadow(paddr);
+  const bool shadow_ram = shadowed && shadow_says_ram(paddr, false);
+  if (const Region* r = shadow_ram ? nullptr : find(paddr)) {
     const u32 off = paddr - r->base;
     if (r->mmio) return r->mmio->mmio_read(off, size);
     u32 v = 0;
     for (unsigned i = 0; i < size; ++i) v |= u32{off + i < r->size ? r->rom[off + i] : u8{0xFF}} << (8 * i);
     return v;
   }
-  if (paddr < ram_size_ && size <= ram_size_ - paddr) {
+  if (paddr < ram_size_ && size <= ram_size_ - paddr && (!shadowed || shadow_ram)) {
     u32 v = 0;
     std::memcpy(&v, ram_ + paddr, size);
     return v;
@@ -91,11 +103,13 @@ u32 AddressSpace::read(u32 paddr, unsigned size) {
 }
 
 void AddressSpace::write(u32 paddr, unsigned size, u32 value) {
-  if (const Region* r = find(paddr)) {
+  const bool shadowed = in_controlled_shadow(paddr);
+  const bool shadow_ram = shadowed && shadow_says_ram(paddr, true);
+  if (const Region* r = shadow_ram ? nullptr : find(paddr)) {
     if (r->mmio) r->mmio->mmio_write(paddr - r->base, size, value);
     return;  // writes to ROM are ignored
   }
-  if (paddr < ram_size_ && size <= ram_size_ - paddr) {
+  if (paddr < ram_size_ && size <= ram_size_ - paddr && (!shadowed || shadow_ram)) {
     std::memcpy(ram_ + paddr, &value, size);
     notify_code_write(paddr, size);
   }

@@ -87,6 +87,14 @@ class AddressSpace {
     if (listener_ && is_code_page(paddr)) listener_->code_written(paddr, len);
   }
 
+  // Shadow RAM below 1 MiB (the i440FX PAM registers, 82441FX datasheet 3.2.18): for the pages
+  // in [base, base+size) within 0xC0000-0xFFFFF, reads go to RAM instead of the ROM/bus when
+  // `read_ram`, and writes go to RAM when `write_ram`. A BIOS copies itself into RAM this way
+  // (reads from ROM, writes to RAM), builds its tables there, then makes the RAM read-only. The
+  // caller flushes the CPU's TLB afterwards.
+  void set_shadow(u32 base, u32 size, bool read_ram, bool write_ram);
+  static constexpr u32 kShadowBase = 0xC0000, kShadowEnd = 0x100000;
+
   // A20 gate (port 0x92, keyboard controller). The mask is applied to every physical address.
   u32 a20_mask() const { return a20_mask_; }
   void set_a20(bool enabled) { a20_mask_ = enabled ? 0xFFFFFFFFu : ~(1u << 20); }
@@ -98,6 +106,16 @@ class AddressSpace {
     MmioHandler* mmio;  // or a device
   };
   const Region* find(u32 paddr) const;
+  // Where an access to `paddr` goes: RAM (true) or the region list / nothing (false). Inside the
+  // shadow range, once a machine has taken control of it with set_shadow(), the PAM bits decide;
+  // elsewhere RAM answers unless a region covers the address.
+  static constexpr u8 kShadowRead = 1, kShadowWrite = 2;
+  bool shadow_says_ram(u32 paddr, bool write) const {
+    return shadow_[(paddr - kShadowBase) >> 12] & (write ? kShadowWrite : kShadowRead);
+  }
+  bool in_controlled_shadow(u32 paddr) const {
+    return shadow_controlled_ && paddr - kShadowBase < kShadowEnd - kShadowBase;
+  }
 
   u8* ram_ = nullptr;
   u32 ram_size_ = 0;
@@ -107,6 +125,8 @@ class AddressSpace {
   std::vector<PortHandler*> ports_;
   CodeWriteListener* listener_ = nullptr;
   u32 a20_mask_ = 0xFFFFFFFFu;
+  u8 shadow_[(kShadowEnd - kShadowBase) >> 12] = {};
+  bool shadow_controlled_ = false;
 };
 
 }  // namespace emu

@@ -101,6 +101,12 @@ class Cpu {
   // calls `ferr_changed` whenever the FERR# level changes.
   std::function<void(bool asserted)> ferr_changed;
   bool ferr = false;   // FERR# output level
+
+  // What the time-stamp counter counts (SDM Vol. 3B, 17.17): the machine's virtual clock in
+  // nanoseconds when one is attached (a 1 GHz TSC that agrees with the PIT and the RTC, in
+  // real-time and deterministic mode alike), else retired instructions. RDTSC adds s.tsc.
+  std::function<u64()> tsc_clock;
+  u64 tsc_source() const { return tsc_clock ? tsc_clock() : counters.instructions; }
   bool ignne = false;  // IGNNE# input level
 
   // Power-on / RESET# state (SDM Vol. 3A, 10.1.1, Table 10-1). INIT-like reset keeps nothing.

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # build
   g++ binutils meson ninja-build pkg-config cmake python3 nasm
+  # the BIOS's ACPI DSDT is compiled from ASL at build time
+  acpica-tools
   # libraries (DESIGN: use them, don't rewrite them)
   libcapstone-dev llvm-19-dev zlib1g-dev libsdl2-dev libslirp-dev doctest-dev
   # sanitizers and libFuzzer (the clang that matches LLVM 19)

@@ -61,6 +61,10 @@ void Uart16550::reset() {
 }
 
 u64 Uart16550::character_time_ns() const {
+  // A line that ends in a host terminal, file or socket has no baud rate: characters leave at
+  // once (kFastCharacterNs, so THRE and the timeouts still follow each other in order), as in
+  // QEMU. Otherwise the line runs at the programmed speed.
+  if (!paced_) return kFastCharacterNs;
   // One frame: a start bit, 5-8 data bits, an optional parity bit and 1, 1.5 or 2 stop bits
   // (LCR.STB: 1.5 with 5-bit words, else 2), counted in half bits; each bit lasts 16 clocks of
   // the baud generator, which divides the 1.8432 MHz crystal by the divisor.

@@ -95,6 +95,10 @@ class Uart16550 final : public BytePortDevice {
 
   // One character time at the current line settings, in ns.
   u64 character_time_ns() const;
+  // Whether transmission takes the programmed baud rate's character time (a real line), or
+  // next to none (a virtual line to the host, the PC machine's choice).
+  void set_paced(bool paced) { paced_ = paced; }
+  static constexpr u64 kFastCharacterNs = 100;
 
   void reset();
   void serialize(StateVisitor& v);
@@ -138,6 +142,7 @@ class Uart16550 final : public BytePortDevice {
   Uart16550State state_;
   Timeline::EventId event_ = 0;
   SerialBackend* backend_ = nullptr;
+  bool paced_ = true;
   std::function<void(bool)> irq_out_;
 };
 

@@ -1,36 +1,208 @@
 // `emu`: the command line. Options follow QEMU's spelling (DESIGN §9) so users can bring what
-// they know. Until the PC platform lands, the one machine is `-machine bare`.
+// they know. Two machines: the PC (default) and the bare machine of the first lab.
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/guest_log.h"
 #include "devices/bare/bare_machine.h"
+#include "devices/pc/pc_machine.h"
+#include "frontends/emu/console.h"
 #include "frontends/emu/options.h"
 #include "translator/interpreter.h"
 #include "translator/trace.h"
 
 namespace {
 
-std::optional<std::vector<emu::u8>> read_file(const std::string& path, std::string& error) {
+using namespace emu;
+
+std::optional<std::vector<u8>> read_file(const std::string& path, std::string& error) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     error = "cannot open '" + path + "': " + std::strerror(errno);
     return std::nullopt;
   }
-  return std::vector<emu::u8>(std::istreambuf_iterator<char>(in), {});
+  return std::vector<u8>(std::istreambuf_iterator<char>(in), {});
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "emu: %s\n", message.c_str());
+  return 2;
+}
+
+int run_bare(const Options& opt, std::FILE* log) {
+  std::string error;
+  const auto image = read_file(opt.image, error);
+  if (!image) return fail(error);
+  BareMachineConfig config;
+  config.ram_bytes = opt.ram_bytes;
+  config.no_reboot = opt.no_reboot;
+  BareMachine machine(config);
+  Interpreter interpreter(machine.cpu());
+  machine.attach_engine(&interpreter);
+  Tracer tracer(log, opt.trace_registers);
+  if (opt.trace_in_asm) interpreter.set_trace(&tracer);
+  if (std::string why = machine.load(*image); !why.empty()) return fail(opt.image + ": " + why);
+
+  const BareMachine::Result r = machine.run(opt.max_instructions);
+  std::fflush(stdout);
+  switch (r.outcome) {
+    case BareMachine::Outcome::Exited: return r.exit_status;
+    case BareMachine::Outcome::Halted:
+      std::fprintf(stderr, "emu: the CPU halted at %04x:%08x and nothing on the bare machine can wake it\n",
+                   machine.cpu().s.sreg(Seg::CS).selector, machine.cpu().s.eip);
+      return 0;
+    case BareMachine::Outcome::TripleFault:
+      std::fprintf(stderr, "emu: triple fault at %04x:%08x (-no-reboot given)\n",
+                   machine.cpu().s.sreg(Seg::CS).selector, machine.cpu().s.eip);
+      return 1;
+    case BareMachine::Outcome::InstructionLimit:
+      std::fprintf(stderr, "emu: stopped after %llu instructions (-max-insns)\n",
+                   static_cast<unsigned long long>(opt.max_instructions));
+      return 0;
+  }
+  return 0;
+}
+
+// The default guest (images/guests/build-default.sh) lives in the cache, outside git.
+std::string default_guest_dir() {
+  if (const char* cache = std::getenv("EMU_CACHE"); cache && *cache) return std::string(cache) + "/guests/default";
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::string(xdg) + "/emu/guests/default";
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : ".") + "/.cache/emu/guests/default";
+}
+
+std::FILE* open_output(const std::string& spec, std::string& error) {
+  if (spec.empty() || spec == "null") return nullptr;
+  if (spec == "stdio") return stdout;
+  std::FILE* f = std::fopen(spec.c_str() + 5, "w");  // "file:PATH"
+  if (!f) error = "cannot open '" + spec.substr(5) + "': " + std::strerror(errno);
+  return f;
+}
+
+int run_pc(Options opt, std::FILE* log) {
+  std::string error;
+  if (opt.kernel.empty()) {
+    const std::string dir = default_guest_dir();
+    if (!std::ifstream(dir + "/vmlinuz") || !std::ifstream(dir + "/initrd.img"))
+      return fail("no -kernel given and the default guest is not built (" + dir +
+                  "): run images/guests/build-default.sh");
+    opt.kernel = dir + "/vmlinuz";
+    opt.initrd = dir + "/initrd.img";
+    if (opt.append.empty()) opt.append = "console=tty0 console=ttyS0";
+    opt.nographic = true;  // until the window lands, the default guest runs on the console
+  }
+
+  PcConfig config;
+  config.ram_bytes = opt.ram_bytes;
+  config.no_reboot = opt.no_reboot;
+  config.icount_shift = opt.icount_shift;
+  if (!opt.bios.empty()) {
+    auto rom = read_file(opt.bios, error);
+    if (!rom) return fail("-bios: " + error);
+    if (rom->size() < 0x10000 || rom->size() > 0x40000 || rom->size() % 0x1000)
+      return fail("-bios: '" + opt.bios + "' is " + std::to_string(rom->size()) +
+                  " bytes; a ROM image is 64 to 256 KiB, a multiple of 4 KiB");
+    config.bios = std::move(*rom);
+  }
+  FirmwareLayout layout;
+  layout.ram_bytes = opt.ram_bytes;
+  auto files = read_boot_files(opt.kernel, opt.initrd, opt.append, layout, error);
+  if (!files) return fail(error);
+  config.kernel = std::move(*files);
+  const auto rtc_base = resolve_rtc_base(opt.rtc_base, opt.icount_shift.has_value());
+  if (!rtc_base) return fail("-rtc: base='" + opt.rtc_base + "' is not utc, localtime or YYYY-MM-DD[THH:MM:SS]");
+  config.rtc_base_seconds = *rtc_base;
+
+  config.debugcon = open_output(opt.debugcon, error);
+  if (!error.empty()) return fail("-debugcon: " + error);
+  if (!opt.postcode.empty()) {
+    std::stringstream items(opt.postcode);
+    std::string item;
+    std::getline(items, item, ',');
+    config.port_capture = open_output(item, error);
+    if (!error.empty()) return fail("-postcode: " + error);
+    bool named = false;
+    while (std::getline(items, item, ',')) {
+      char* end = nullptr;
+      const unsigned long port = item.rfind("port=", 0) == 0 ? std::strtoul(item.c_str() + 5, &end, 0) : 0x10000;
+      if (port > 0xFFFF || !end || *end) return fail("-postcode: '" + item + "' is not port=N");
+      if (!named) config.capture_ports.clear(), named = true;
+      config.capture_ports.push_back(static_cast<u16>(port));
+    }
+  }
+
+  // Serial ports: -serial as given; else, without a window, COM1 on the console.
+  std::vector<std::string> serial = opt.serial;
+  if (serial.empty()) serial.push_back("stdio");
+  ConsoleRequests requests;
+  PcMachine* machine_ptr = nullptr;
+  // The backends need the machine's clock for wake-ups, the machine needs the backends: build
+  // the machine with them attached afterwards through its UARTs.
+  PcMachine machine(config);
+  machine_ptr = &machine;
+  std::vector<std::unique_ptr<HostSerial>> backends;
+  StdioSerial* console = nullptr;
+  for (std::size_t n = 0; n < serial.size(); ++n) {
+    if (serial[n] == "none") {
+      backends.push_back(nullptr);
+      continue;
+    }
+    auto backend = open_serial(serial[n], machine.timeline(), requests, error);
+    if (!backend) return fail("-serial: " + error);
+    if (auto* s = dynamic_cast<StdioSerial*>(backend.get())) console = s;
+    machine.com(static_cast<unsigned>(n)).set_backend(backend.get());
+    backends.push_back(std::move(backend));
+  }
+
+  Interpreter interpreter(machine.cpu());
+  machine.attach_engine(&interpreter);
+  Tracer tracer(log, opt.trace_registers);
+  if (opt.trace_in_asm) interpreter.set_trace(&tracer);
+
+  auto poll = [&] {
+    for (std::size_t n = 0; n < backends.size(); ++n)
+      if (backends[n]) backends[n]->pump(machine_ptr->com(static_cast<unsigned>(n)));
+    if (requests.quit) machine_ptr->request_quit();
+    if (requests.monitor_toggle.exchange(false) && console) {
+      console->set_monitor_mode(!console->monitor_mode());
+      std::fputs(
+          console->monitor_mode() ? "\r\nemu monitor - type 'help'; Ctrl-A c returns to the console\r\n(emu) " : "\r\n",
+          stdout);
+      std::fflush(stdout);
+    }
+  };
+
+  const PcMachine::Result r = machine.run(poll, opt.max_instructions);
+  std::fflush(stdout);
+  switch (r.outcome) {
+    case PcMachine::Outcome::PowerOff: return 0;
+    case PcMachine::Outcome::Quit: return 0;
+    case PcMachine::Outcome::DebugExit: return r.exit_status;
+    case PcMachine::Outcome::Reset: return 0;  // -no-reboot: a reset ends the run, as in QEMU
+    case PcMachine::Outcome::TripleFault:
+      std::fprintf(stderr, "emu: triple fault at %04x:%08x (-no-reboot given)\n",
+                   machine.cpu().s.sreg(Seg::CS).selector, machine.cpu().s.eip);
+      return 1;
+    case PcMachine::Outcome::InstructionLimit:
+      std::fprintf(stderr, "emu: stopped after %llu instructions (-max-insns)\n",
+                   static_cast<unsigned long long>(opt.max_instructions));
+      return 0;
+  }
+  return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  using namespace emu;
   std::string error;
   const std::optional<Options> parsed = parse_options(argc, argv, error);
   if (!parsed) {
@@ -58,42 +230,5 @@ int main(int argc, char** argv) {
   }
   GuestLog::instance().set_enabled(opt.log_guest_errors);
   GuestLog::instance().set_stream(log);
-
-  const auto image = read_file(opt.image, error);
-  if (!image) {
-    std::fprintf(stderr, "emu: %s\n", error.c_str());
-    return 2;
-  }
-
-  BareMachineConfig config;
-  config.ram_bytes = opt.ram_bytes;
-  config.no_reboot = opt.no_reboot;
-  BareMachine machine(config);
-  Interpreter interpreter(machine.cpu());
-  machine.attach_engine(&interpreter);
-  Tracer tracer(log, opt.trace_registers);
-  if (opt.trace_in_asm) interpreter.set_trace(&tracer);
-  if (std::string why = machine.load(*image); !why.empty()) {
-    std::fprintf(stderr, "emu: %s: %s\n", opt.image.c_str(), why.c_str());
-    return 2;
-  }
-
-  const BareMachine::Result r = machine.run(opt.max_instructions);
-  std::fflush(stdout);
-  switch (r.outcome) {
-    case BareMachine::Outcome::Exited: return r.exit_status;
-    case BareMachine::Outcome::Halted:
-      std::fprintf(stderr, "emu: the CPU halted at %04x:%08x and nothing on the bare machine can wake it\n",
-                   machine.cpu().s.sreg(Seg::CS).selector, machine.cpu().s.eip);
-      return 0;
-    case BareMachine::Outcome::TripleFault:
-      std::fprintf(stderr, "emu: triple fault at %04x:%08x (-no-reboot given)\n",
-                   machine.cpu().s.sreg(Seg::CS).selector, machine.cpu().s.eip);
-      return 1;
-    case BareMachine::Outcome::InstructionLimit:
-      std::fprintf(stderr, "emu: stopped after %llu instructions (-max-insns)\n",
-                   static_cast<unsigned long long>(opt.max_instructions));
-      return 0;
-  }
-  return 0;
+  return opt.machine == "bare" ? run_bare(opt, log) : run_pc(opt, log);
 }

@@ -1,28 +1,43 @@
-// Command-line options of `emu`, parsed QEMU-style: single-dash long options, values in the next
-// argument, comma-separated sub-options.
+// Command-line options of `emu`, parsed QEMU-style: single-dash long options (a double dash is
+// accepted too), values in the next argument, comma-separated sub-options (DESIGN §9).
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/types.h"
 
 namespace emu {
 
 struct Options {
-  std::string machine = "bare";
-  std::string image;  // the boot sector / Multiboot kernel
-  u32 ram_bytes = 32u << 20;
+  std::string machine = "pc";  // pc, or bare (RAM, a tiny ROM and the debug ports)
+  std::string image;           // bare: the boot sector / Multiboot kernel
+  u32 ram_bytes = 128u << 20;
+  bool ram_given = false;
+  std::string kernel, initrd, append;
+  std::string bios;  // -bios FILE: a ROM image instead of emu's BIOS
+  bool nographic = false;
+  std::string display;              // -display none|sdl
+  std::vector<std::string> serial;  // -serial, once per port: COM1, COM2
+  std::string monitor;              // -monitor stdio|none
+  std::string debugcon;             // -debugcon stdio|file:PATH|null
+  std::string postcode;             // -postcode file:PATH[,port=N...]
   bool no_reboot = false;
-  bool trace_in_asm = false;      // -d in_asm: each executed instruction, disassembled
-  bool trace_registers = false;   // -d cpu: registers before each traced instruction
-  bool log_guest_errors = false;  // -d guest_errors
-  std::string log_file;           // -D FILE
-  u64 max_instructions = 0;       // -max-insns N (0 = unlimited)
+  bool trace_in_asm = false;             // -d in_asm: each executed instruction, disassembled
+  bool trace_registers = false;          // -d cpu: registers before each traced instruction
+  bool log_guest_errors = false;         // -d guest_errors
+  std::string log_file;                  // -D FILE
+  std::optional<unsigned> icount_shift;  // -icount shift=N: deterministic mode
+  std::string rtc_base;                  // -rtc base=utc|localtime|DATE (empty: utc, or 2000-01-01 under -icount)
+  std::string rtc_clock = "host";        // -rtc clock=host|vm
+  std::string gdb;                       // -gdb tcp::PORT, or -s (tcp::1234)
+  bool start_paused = false;             // -S
+  u64 max_instructions = 0;              // -max-insns N (0 = unlimited)
   bool help = false;
   bool version = false;
 };
 
-// Parses argv. On a bad option returns nullopt and says why in `error`.
+// Parses argv. On a bad option returns nullopt and says why in `error`, naming the option.
 std::optional<Options> parse_options(int argc, char** argv, std::string& error);
 const char* usage_text();
 

@@ -370,7 +370,7 @@ int fixed_mtrr_slot(u32 index) {
   return -1;
 }
 
-u64 time_stamp(const Cpu& c) { return c.s.tsc + c.counters.instructions; }
+u64 time_stamp(const Cpu& c) { return c.s.tsc + c.tsc_source(); }
 
 // Reads MSR `index`; false for an MSR this CPU does not have.
 bool read_msr(const Cpu& c, u32 index, u64& value) {
@@ -416,7 +416,7 @@ bool write_msr(Cpu& c, u32 index, u64 value) {
     return true;
   }
   switch (index) {
-    case msr::kTsc: c.s.tsc = value - c.counters.instructions; return true;
+    case msr::kTsc: c.s.tsc = value - c.tsc_source(); return true;
     case msr::kApicBase: m.apic_base = value & 0xFFFFF900u; return true;
     case msr::kBiosSignId: return true;  // writes start a microcode update query; nothing to load
     case msr::kSysenterCs: m.sysenter_cs = static_cast<u32>(value); return true;

@@ -1,0 +1,754 @@
+; ---- int 10h: video services (text mode) ---------------------------------------------------
+; The VGA text services a boot loader and Linux's setup code use: mode 03h (80x25, 16 colours)
+; and its alias 02h, the cursor, scrolling, characters, teletype output, the palette and DAC,
+; the EGA/VGA information calls. Text lives at B800:0000, two bytes a cell (character,
+; attribute), 4 KiB a page. Teletype output is also copied to the debug console (port E9h), so
+; `emu -debugcon stdio` shows what a boot loader prints on a machine without a window.
+; Graphics modes and VBE (4Fxxh) come with the window (devices/vga, a later issue): mode sets to
+; them are refused and VBE calls return without AL = 4Fh, the "not supported" answer.
+
+VIDEO_SEG               equ 0B800h
+CRTC_INDEX              equ 3D4h
+VGA_ATTR_INDEX          equ 3C0h
+VGA_ATTR_READ           equ 3C1h
+VGA_MISC_WRITE          equ 3C2h
+VGA_SEQ_INDEX           equ 3C4h
+VGA_DAC_MASK            equ 3C6h
+VGA_DAC_READ_INDEX      equ 3C7h
+VGA_DAC_WRITE_INDEX     equ 3C8h
+VGA_DAC_DATA            equ 3C9h
+VGA_GC_INDEX            equ 3CEh
+VGA_INPUT_STATUS_1      equ 3DAh
+TEXT_COLUMNS            equ 80
+TEXT_ROWS               equ 25
+TEXT_PAGE_BYTES         equ 1000h
+
+; The dispatcher saves every register in a frame: [bp] = the caller's AX, then BX, CX, DX, BP,
+; DI, SI, ES, DS. A function may use any register; it answers by writing the frame. DS = the
+; BDA, ES = text memory.
+VIDEO_FRAME_AX          equ 0
+VIDEO_FRAME_BX          equ 2
+VIDEO_FRAME_CX          equ 4
+VIDEO_FRAME_DX          equ 6
+VIDEO_FRAME_BP          equ 8
+VIDEO_FRAME_ES          equ 14
+
+int10_video:
+        sti
+        push    ds
+        push    es
+        push    si
+        push    di
+        push    bp
+        push    dx
+        push    cx
+        push    bx
+        push    ax
+        mov     bp, sp
+        mov     si, BDA_SEG
+        mov     ds, si
+        mov     si, VIDEO_SEG
+        mov     es, si
+        cmp     ah, 13h
+        ja      .extended
+        movzx   si, ah
+        shl     si, 1
+        call    [cs:si + video_functions]
+        jmp     .return
+.extended:
+        cmp     ah, 1Ah
+        jne     .return                 ; 1Bh, 1Ch, 4Fh (VBE) ...: not supported
+        call    video_display_combination
+.return:
+        pop     ax
+        pop     bx
+        pop     cx
+        pop     dx
+        pop     bp
+        pop     di
+        pop     si
+        pop     es
+        pop     ds
+        iret
+
+video_functions:
+        dw      video_set_mode          ; 00h
+        dw      video_set_cursor_shape  ; 01h
+        dw      video_set_cursor        ; 02h
+        dw      video_get_cursor        ; 03h
+        dw      video_unsupported       ; 04h light pen
+        dw      video_select_page       ; 05h
+        dw      video_scroll_up         ; 06h
+        dw      video_scroll_down       ; 07h
+        dw      video_read_char         ; 08h
+        dw      video_write_char_attr   ; 09h
+        dw      video_write_char        ; 0Ah
+        dw      video_unsupported       ; 0Bh CGA palette
+        dw      video_unsupported       ; 0Ch pixel (graphics)
+        dw      video_unsupported       ; 0Dh pixel (graphics)
+        dw      video_teletype          ; 0Eh
+        dw      video_get_mode          ; 0Fh
+        dw      video_palette           ; 10h
+        dw      video_font              ; 11h
+        dw      video_alternate_select  ; 12h
+        dw      video_write_string      ; 13h
+
+video_unsupported:
+        ret
+
+; AH=00h: set the video mode in AL (bit 7 set: keep the screen contents).
+video_set_mode:
+        mov     ah, al
+        and     al, 7Fh
+        cmp     al, 02h                 ; 02h is 03h with the colour burst off: the same VGA set-up
+        je      .text
+        cmp     al, 03h
+        je      .text
+        mov     si, unsupported_mode_message
+        jmp     debug_print
+.text:  mov     [BDA_VIDEO_MODE], al
+        push    ax
+        call    vga_program_mode3
+        pop     ax
+        test    ah, 80h
+        jnz     .keep
+        xor     di, di
+        mov     cx, 8 * TEXT_PAGE_BYTES / 2
+        mov     ax, 0720h               ; blank, light grey on black
+        rep stosw
+.keep:  mov     word [BDA_VIDEO_COLUMNS], TEXT_COLUMNS
+        mov     word [BDA_VIDEO_PAGE_SIZE], TEXT_PAGE_BYTES
+        mov     word [BDA_VIDEO_PAGE_OFFSET], 0
+        mov     di, BDA_CURSOR_POS
+        push    es
+        push    ds
+        pop     es
+        mov     cx, 8
+        xor     ax, ax
+        rep stosw
+        pop     es
+        mov     word [BDA_CURSOR_SHAPE], 0607h  ; start line 6, end line 7 (BDA: end byte first)
+        mov     byte [BDA_VIDEO_PAGE], 0
+        mov     word [BDA_CRTC_BASE], CRTC_INDEX
+        mov     byte [BDA_VIDEO_MODE_CONTROL], 29h
+        mov     byte [BDA_VIDEO_PALETTE], 30h
+        mov     byte [BDA_VIDEO_ROWS], TEXT_ROWS - 1
+        mov     word [BDA_CHAR_HEIGHT], 16
+        mov     byte [BDA_VIDEO_EGA_MISC], 60h
+        mov     byte [BDA_VIDEO_SWITCHES], 0F9h
+        mov     byte [BDA_VIDEO_FLAGS], 51h
+        mov     byte [BDA_VIDEO_DCC], 08h
+        jmp     video_sync_cursor
+
+; Programs every VGA register for mode 03h from the IBM VGA's standard values (data.asm), and
+; the DAC with the 64-colour EGA palette the attribute controller's registers index.
+; (IBM VGA Technical Reference: Sequencer, CRT Controller, Graphics and Attribute registers.)
+vga_program_mode3:
+        mov     dx, VGA_MISC_WRITE
+        mov     al, [cs:mode3_misc]
+        out     dx, al
+        mov     dx, VGA_SEQ_INDEX
+        mov     ax, 0100h               ; synchronous reset while the clocking changes
+        out     dx, ax
+        mov     si, mode3_sequencer
+        mov     cx, 4
+        mov     bl, 1
+        call    vga_write_indexed
+        mov     ax, 0300h               ; out of reset
+        out     dx, ax
+        mov     dx, CRTC_INDEX
+        mov     ax, 0011h               ; clear the protect bit (CR11 bit 7) so CR0-CR7 take writes
+        out     dx, ax
+        mov     si, mode3_crtc
+        mov     cx, 25
+        xor     bl, bl
+        call    vga_write_indexed
+        mov     dx, VGA_GC_INDEX
+        mov     si, mode3_graphics
+        mov     cx, 9
+        xor     bl, bl
+        call    vga_write_indexed
+        mov     dx, VGA_INPUT_STATUS_1
+        in      al, dx                  ; resets the attribute controller's index/data flip-flop
+        mov     dx, VGA_ATTR_INDEX
+        mov     si, mode3_attribute
+        xor     bl, bl
+.attr:  mov     al, bl
+        out     dx, al
+        cs lodsb
+        out     dx, al
+        inc     bl
+        cmp     bl, 20
+        jb      .attr
+        mov     al, 20h                 ; PAS: the palette is loaded, give the screen back to video
+        out     dx, al
+        mov     dx, VGA_DAC_MASK
+        mov     al, 0FFh
+        out     dx, al
+        mov     dx, VGA_DAC_WRITE_INDEX
+        xor     al, al
+        out     dx, al
+        inc     dx                      ; 3C9h, the DAC data register: red, green, blue
+        xor     bl, bl                  ; EGA colour bits: 0 B, 1 G, 2 R at 2/3, 3 b, 4 g, 5 r at 1/3
+.dac:   mov     cl, 2                   ; red: bits 2 and 5
+        call    ega_component
+        mov     cl, 1                   ; green: bits 1 and 4
+        call    ega_component
+        xor     cl, cl                  ; blue: bits 0 and 3
+        call    ega_component
+        inc     bl
+        cmp     bl, 64
+        jb      .dac
+        ret
+
+; Outputs one 6-bit DAC component of EGA colour BL: 2Ah for the bit CL, 15h for the bit CL+3.
+ega_component:
+        xor     al, al
+        bt      bx, cx
+        jnc     .low
+        add     al, 2Ah
+.low:   add     cl, 3
+        bt      bx, cx
+        jnc     .out
+        add     al, 15h
+.out:   out     dx, al
+        ret
+
+; Writes CX bytes from CS:SI to the index/data pair at DX, starting at index BL.
+vga_write_indexed:
+        mov     al, bl
+        mov     ah, [cs:si]
+        out     dx, ax
+        inc     si
+        inc     bl
+        loop    vga_write_indexed
+        ret
+
+; AH=01h: cursor shape, CH = start scan line (bit 5: hidden), CL = end scan line.
+video_set_cursor_shape:
+        mov     [BDA_CURSOR_SHAPE], cl
+        mov     [BDA_CURSOR_SHAPE + 1], ch
+        mov     dx, CRTC_INDEX
+        mov     al, 0Ah                 ; CR0A cursor start
+        mov     ah, ch
+        and     ah, 3Fh
+        out     dx, ax
+        mov     al, 0Bh                 ; CR0B cursor end
+        mov     ah, cl
+        and     ah, 1Fh
+        out     dx, ax
+        ret
+
+; AH=02h: cursor position DH = row, DL = column on page BH.
+video_set_cursor:
+        and     bh, 07h
+        movzx   si, bh
+        shl     si, 1
+        mov     [BDA_CURSOR_POS + si], dx
+        cmp     bh, [BDA_VIDEO_PAGE]
+        jne     .done
+        call    video_sync_cursor
+.done:  ret
+
+; AH=03h: returns DH/DL = the cursor on page BH, CH/CL = the cursor shape.
+video_get_cursor:
+        and     bh, 07h
+        movzx   si, bh
+        shl     si, 1
+        mov     dx, [BDA_CURSOR_POS + si]
+        mov     [bp + VIDEO_FRAME_DX], dx
+        mov     cl, [BDA_CURSOR_SHAPE]
+        mov     ch, [BDA_CURSOR_SHAPE + 1]
+        mov     [bp + VIDEO_FRAME_CX], cx
+        ret
+
+; Moves the hardware cursor (CR0E/CR0F, a character offset from the start of text memory) to
+; the active page's cursor.
+video_sync_cursor:
+        push    ax
+        push    bx
+        push    dx
+        movzx   bx, byte [BDA_VIDEO_PAGE]
+        shl     bx, 1
+        mov     dx, [BDA_CURSOR_POS + bx]
+        call    video_cell_offset       ; DI = byte offset of row DH, column DL, on page BH
+        mov     bx, di
+        shr     bx, 1
+        mov     dx, CRTC_INDEX
+        mov     al, 0Eh
+        mov     ah, bh
+        out     dx, ax
+        mov     al, 0Fh
+        mov     ah, bl
+        out     dx, ax
+        pop     dx
+        pop     bx
+        pop     ax
+        ret
+
+; DI = the byte offset in text memory of row DH, column DL on the active page.
+video_cell_offset:
+        push    ax
+        movzx   ax, dh
+        imul    ax, ax, TEXT_COLUMNS
+        movzx   di, dl
+        add     ax, di
+        shl     ax, 1
+        add     ax, [BDA_VIDEO_PAGE_OFFSET]
+        mov     di, ax
+        pop     ax
+        ret
+
+; AH=05h: make page AL active (CR0C/CR0D start address).
+video_select_page:
+        and     al, 07h
+        mov     [BDA_VIDEO_PAGE], al
+        movzx   ax, al
+        shl     ax, 12
+        mov     [BDA_VIDEO_PAGE_OFFSET], ax
+        shr     ax, 1
+        mov     bx, ax
+        mov     dx, CRTC_INDEX
+        mov     al, 0Ch
+        mov     ah, bh
+        out     dx, ax
+        mov     al, 0Dh
+        mov     ah, bl
+        out     dx, ax
+        jmp     video_sync_cursor
+
+; AH=06h/07h: scroll the window CH,CL (top row, left column) - DH,DL (bottom, right) of the
+; active page up or down by AL lines (0: clear it), filling with attribute BH.
+video_scroll_up:
+        mov     si, TEXT_COLUMNS * 2    ; each row is refilled from the row below
+        jmp     video_scroll
+video_scroll_down:
+        mov     si, -TEXT_COLUMNS * 2   ; ... from the row above
+video_scroll:
+        push    bp
+        cmp     dl, TEXT_COLUMNS - 1
+        jbe     .right_ok
+        mov     dl, TEXT_COLUMNS - 1
+.right_ok:
+        cmp     dh, TEXT_ROWS - 1
+        jbe     .bottom_ok
+        mov     dh, TEXT_ROWS - 1
+.bottom_ok:
+        cmp     cl, dl
+        ja      .done
+        cmp     ch, dh
+        ja      .done
+        mov     bl, dh
+        sub     bl, ch
+        inc     bl                      ; BL = rows in the window
+        test    al, al
+        jz      .clear_all
+        cmp     al, bl
+        jb      .lines_ok
+.clear_all:
+        mov     al, bl
+.lines_ok:
+        movzx   di, dl
+        movzx   bp, cl
+        sub     di, bp
+        inc     di
+        push    di                      ; [bp] = cells in one row of the window
+        mov     bp, sp
+        ; Walk the rows in the direction that never overwrites a row still to be copied: top
+        ; down when scrolling up, bottom up when scrolling down. AH = the row being refilled,
+        ; BL = rows left, this one included; the last AL of them are blanked.
+        mov     ah, ch
+        test    si, si
+        jns     .row
+        mov     ah, dh
+.row:   push    dx
+        mov     dh, ah
+        mov     dl, cl
+        call    video_cell_offset       ; DI = the window's first cell in this row
+        pop     dx
+        push    cx
+        mov     cx, [bp]
+        cmp     bl, al
+        jbe     .blank
+        push    si
+        push    ax
+        movzx   ax, al
+        imul    si, ax
+        add     si, di                  ; the same cell AL rows away
+.copy:  mov     ax, [es:si]
+        stosw
+        add     si, 2
+        loop    .copy
+        pop     ax
+        pop     si
+        jmp     .row_done
+.blank: push    ax
+        mov     al, ' '
+        mov     ah, bh
+        rep stosw
+        pop     ax
+.row_done:
+        pop     cx
+        test    si, si
+        js      .upward
+        inc     ah
+        jmp     .next
+.upward:
+        dec     ah
+.next:  dec     bl
+        jnz     .row
+        pop     di
+.done:  pop     bp
+        ret
+
+; AH=08h: AL = the character, AH = its attribute at the cursor of page BH.
+video_read_char:
+        call    video_page_cursor_offset
+        mov     ax, [es:di]
+        mov     [bp + VIDEO_FRAME_AX], ax
+        ret
+
+; DI = the byte offset of page BH's cursor (pages other than the active one included).
+video_page_cursor_offset:
+        push    dx
+        and     bh, 07h
+        movzx   si, bh
+        shl     si, 1
+        mov     dx, [BDA_CURSOR_POS + si]
+        movzx   di, dh
+        imul    di, di, TEXT_COLUMNS
+        movzx   si, dl
+        add     di, si
+        shl     di, 1
+        movzx   si, bh
+        shl     si, 12
+        add     di, si
+        pop     dx
+        ret
+
+; AH=09h: CX copies of character AL with attribute BL at page BH's cursor (cursor stays).
+video_write_char_attr:
+        call    video_page_cursor_offset
+        mov     ah, bl
+        rep stosw
+        ret
+
+; AH=0Ah: CX copies of character AL, keeping the attributes there.
+video_write_char:
+        call    video_page_cursor_offset
+        jcxz    .done
+.next:  stosb
+        inc     di
+        loop    .next
+.done:  ret
+
+; AH=0Eh: teletype output of AL on the active page: BEL, BS, LF and CR act, everything else is
+; written and the cursor advances; the screen scrolls at the bottom.
+video_teletype:
+        out     PORT_DEBUGCON, al
+        movzx   si, byte [BDA_VIDEO_PAGE]
+        shl     si, 1
+        mov     dx, [BDA_CURSOR_POS + si]
+        cmp     al, 07h
+        je      .done
+        cmp     al, 08h
+        je      .backspace
+        cmp     al, 0Ah
+        je      .line_feed
+        cmp     al, 0Dh
+        je      .carriage_return
+        call    video_cell_offset
+        mov     [es:di], al
+        inc     dl
+        cmp     dl, TEXT_COLUMNS
+        jb      .move
+        xor     dl, dl
+        jmp     .line_feed
+.backspace:
+        test    dl, dl
+        jz      .move
+        dec     dl
+        jmp     .move
+.carriage_return:
+        xor     dl, dl
+        jmp     .move
+.line_feed:
+        inc     dh
+        cmp     dh, TEXT_ROWS
+        jb      .move
+        dec     dh
+        push    dx
+        push    si
+        mov     ax, 0601h               ; scroll the whole page up a line, blanks light grey
+        mov     bh, 07h
+        xor     cx, cx
+        mov     dx, (TEXT_ROWS - 1) << 8 | (TEXT_COLUMNS - 1)
+        call    video_scroll_up
+        pop     si
+        pop     dx
+.move:  mov     [BDA_CURSOR_POS + si], dx
+        call    video_sync_cursor
+.done:  ret
+
+; AH=0Fh: AL = mode, AH = columns, BH = active page.
+video_get_mode:
+        mov     al, [BDA_VIDEO_MODE]
+        mov     ah, [BDA_VIDEO_COLUMNS]
+        mov     [bp + VIDEO_FRAME_AX], ax
+        mov     al, [BDA_VIDEO_PAGE]
+        mov     [bp + VIDEO_FRAME_BX + 1], al
+        ret
+
+; AH=10h: palette registers (attribute controller 00h-0Fh, overscan 11h) and the DAC.
+video_palette:
+        cmp     al, 00h
+        je      .set_one
+        cmp     al, 01h
+        je      .set_overscan
+        cmp     al, 03h
+        je      .blink
+        cmp     al, 07h
+        je      .get_one
+        cmp     al, 10h
+        je      .set_dac
+        cmp     al, 12h
+        je      .set_dac_block
+        cmp     al, 15h
+        je      .get_dac
+        cmp     al, 17h
+        je      .get_dac_block
+        ret
+.set_one:                               ; BL = register, BH = value
+        mov     al, bl
+        mov     ah, bh
+        jmp     vga_attribute_write
+.set_overscan:
+        mov     al, 11h
+        mov     ah, bh
+        jmp     vga_attribute_write
+.blink:                                 ; BL = 0: intensity, 1: blink (mode control bit 3)
+        mov     al, 10h
+        call    vga_attribute_read
+        and     ah, 0F7h
+        test    bl, bl
+        jz      .blink_set
+        or      ah, 08h
+.blink_set:
+        mov     al, 10h
+        jmp     vga_attribute_write
+.get_one:
+        mov     al, bl
+        call    vga_attribute_read
+        mov     [bp + VIDEO_FRAME_BX + 1], ah
+        ret
+.set_dac:                               ; BX = index, DH red, CH green, CL blue
+        mov     al, bl
+        mov     dx, VGA_DAC_WRITE_INDEX
+        out     dx, al
+        inc     dx
+        mov     al, [bp + VIDEO_FRAME_DX + 1]
+        out     dx, al
+        mov     al, ch
+        out     dx, al
+        mov     al, cl
+        out     dx, al
+        ret
+.set_dac_block:                         ; BX = first, CX = count, ES:DX = red, green, blue...
+        push    es
+        mov     es, [bp + VIDEO_FRAME_ES]
+        mov     si, dx
+        mov     al, bl
+        mov     dx, VGA_DAC_WRITE_INDEX
+        out     dx, al
+        inc     dx
+        imul    cx, cx, 3
+        jcxz    .set_block_done
+.set_block_next:
+        mov     al, [es:si]
+        out     dx, al
+        inc     si
+        loop    .set_block_next
+.set_block_done:
+        pop     es
+        ret
+.get_dac:                               ; BX = index; returns DH red, CH green, CL blue
+        mov     al, bl
+        mov     dx, VGA_DAC_READ_INDEX
+        out     dx, al
+        add     dx, 2
+        in      al, dx
+        mov     ah, al
+        in      al, dx
+        mov     ch, al
+        in      al, dx
+        mov     cl, al
+        mov     [bp + VIDEO_FRAME_CX], cx
+        mov     [bp + VIDEO_FRAME_DX + 1], ah
+        ret
+.get_dac_block:                         ; BX = first, CX = count, ES:DX = buffer
+        push    es
+        mov     es, [bp + VIDEO_FRAME_ES]
+        mov     di, dx
+        mov     al, bl
+        mov     dx, VGA_DAC_READ_INDEX
+        out     dx, al
+        add     dx, 2
+        imul    cx, cx, 3
+        jcxz    .get_block_done
+.get_block_next:
+        in      al, dx
+        stosb
+        loop    .get_block_next
+.get_block_done:
+        pop     es
+        ret
+
+; Attribute controller register AL := AH (the index/data flip-flop is reset first; bit 5 of the
+; index, PAS, stays set so the screen keeps showing).
+vga_attribute_write:
+        push    dx
+        push    ax
+        mov     dx, VGA_INPUT_STATUS_1
+        in      al, dx
+        pop     ax
+        mov     dx, VGA_ATTR_INDEX
+        or      al, 20h
+        out     dx, al
+        mov     al, ah
+        out     dx, al
+        pop     dx
+        ret
+; AH := attribute controller register AL.
+vga_attribute_read:
+        push    dx
+        push    ax
+        mov     dx, VGA_INPUT_STATUS_1
+        in      al, dx
+        pop     ax
+        mov     dx, VGA_ATTR_INDEX
+        or      al, 20h
+        out     dx, al
+        mov     dx, VGA_ATTR_READ
+        in      al, dx
+        mov     ah, al
+        mov     dx, VGA_INPUT_STATUS_1
+        in      al, dx
+        pop     dx
+        ret
+
+; AH=11h: character generator. AL=30h reports the font size (CX = scan lines per character,
+; DL = rows - 1). The 8x16 ROM font itself arrives with the window (a later issue): until
+; then ES:BP comes back as 0000:0000 and the font-loading subfunctions keep the 8x16 layout.
+video_font:
+        cmp     al, 30h
+        jne     .done
+        mov     cx, [BDA_CHAR_HEIGHT]
+        mov     [bp + VIDEO_FRAME_CX], cx
+        mov     dl, [BDA_VIDEO_ROWS]
+        mov     [bp + VIDEO_FRAME_DX], dl
+        mov     word [bp + VIDEO_FRAME_BP], 0
+        mov     word [bp + VIDEO_FRAME_ES], 0
+.done:  ret
+
+; AH=12h: alternate select. BL=10h: EGA/VGA information (BH = 0 colour, BL = 3 for 256 KiB,
+; CH = feature bits, CL = switch settings). The others (scan lines, cursor emulation, video
+; enable ...) are acknowledged with AL = 12h.
+video_alternate_select:
+        cmp     bl, 10h
+        jne     .acknowledge
+        mov     word [bp + VIDEO_FRAME_BX], 0003h
+        movzx   cx, byte [BDA_VIDEO_SWITCHES]
+        and     cl, 0Fh
+        mov     [bp + VIDEO_FRAME_CX], cx
+        ret
+.acknowledge:
+        mov     byte [bp + VIDEO_FRAME_AX], 12h
+        ret
+
+; AH=13h: write the string ES:BP (CX characters) at DH,DL on page BH. AL bit 0: move the
+; cursor to its end; bit 1: the string alternates characters and attributes (else BL).
+video_write_string:
+        push    es
+        mov     si, [bp + VIDEO_FRAME_BP]
+        mov     es, [bp + VIDEO_FRAME_ES]
+        mov     ah, al                  ; the mode bits
+        test    cx, cx
+        jz      .done
+        ; Save page BH's cursor, write through teletype-like steps, restore unless asked.
+        and     bh, 07h
+        movzx   di, bh
+        shl     di, 1
+        push    word [BDA_CURSOR_POS + di]
+        mov     [BDA_CURSOR_POS + di], dx
+.next:  mov     al, [es:si]
+        inc     si
+        test    ah, 02h
+        jz      .attr_bl
+        mov     bl, [es:si]
+        inc     si
+.attr_bl:
+        push    cx
+        push    ax
+        push    es
+        mov     cx, VIDEO_SEG
+        mov     es, cx
+        cmp     al, 0Dh
+        je      .control
+        cmp     al, 0Ah
+        je      .control
+        cmp     al, 08h
+        je      .control
+        cmp     al, 07h
+        je      .control
+        mov     cx, 1
+        call    video_write_char_attr
+        ; advance page BH's cursor, wrapping and scrolling as teletype does
+        movzx   di, bh
+        shl     di, 1
+        mov     dx, [BDA_CURSOR_POS + di]
+        inc     dl
+        cmp     dl, TEXT_COLUMNS
+        jb      .store
+        xor     dl, dl
+        inc     dh
+        cmp     dh, TEXT_ROWS
+        jb      .store
+        dec     dh
+        push    bx
+        push    dx
+        mov     ax, 0601h
+        mov     bh, 07h
+        xor     cx, cx
+        mov     dx, (TEXT_ROWS - 1) << 8 | (TEXT_COLUMNS - 1)
+        call    video_scroll_up
+        pop     dx
+        pop     bx
+.store: mov     [BDA_CURSOR_POS + di], dx
+        jmp     .written
+.control:
+        call    video_teletype
+.written:
+        pop     es
+        pop     ax
+        pop     cx
+        loop    .next
+        movzx   di, bh
+        shl     di, 1
+        pop     dx                      ; the cursor before the string
+        test    ah, 01h
+        jnz     .keep_new
+        mov     [BDA_CURSOR_POS + di], dx
+.keep_new:
+        call    video_sync_cursor
+.done:  pop     es
+        ret
+
+; AH=1Ah: display combination code. AL=00h: BL = 08h (VGA with a colour display), BH = 0.
+video_display_combination:
+        cmp     al, 01h
+        ja      .done
+        mov     byte [bp + VIDEO_FRAME_AX], 1Ah
+        test    al, al
+        jnz     .done
+        mov     word [bp + VIDEO_FRAME_BX], 0008h
+.done:  ret

@@ -1,0 +1,114 @@
+// emu's PC: QEMU's `pc` machine shape (DESIGN §6) — an i440FX host bridge, the PIIX3 with its
+// 8259 PICs, 8254 PIT, MC146818 RTC, port 92h and CF9h, a PIIX4-style ACPI power-management
+// function, two 16550A UARTs, the debug ports, and our BIOS (devices/bios) in ROM. It owns the
+// virtual clock and runs the CPU against it.
+#pragma once
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/cpu.h"
+#include "core/execution_engine.h"
+#include "core/timeline.h"
+#include "devices/acpi_pm/acpi_pm.h"
+#include "devices/bios/firmware.h"
+#include "devices/bios/kernel_loader.h"
+#include "devices/debug_exit/debug_exit.h"
+#include "devices/debugcon/debugcon.h"
+#include "devices/pci/i440fx.h"
+#include "devices/pci/pci_bus.h"
+#include "devices/pci/piix3.h"
+#include "devices/pic8259/pic8259.h"
+#include "devices/pit8254/pit8254.h"
+#include "devices/postcode/port_capture.h"
+#include "devices/rtc146818/rtc146818.h"
+#include "devices/uart16550/uart16550.h"
+
+namespace emu {
+
+struct PcConfig {
+  u32 ram_bytes = 128u << 20;
+  std::vector<u8> bios;                  // a ROM image (64-256 KiB); empty = emu's own BIOS
+  std::optional<BootFiles> kernel;       // -kernel/-initrd/-append, read and checked
+  bool no_reboot = false;                // a reset or triple fault ends the run
+  std::optional<unsigned> icount_shift;  // deterministic mode: 2^shift ns per instruction
+  i64 rtc_base_seconds = kDeterministicRtcBase;
+  SerialBackend* serial[2] = {nullptr, nullptr};  // COM1, COM2
+  std::FILE* debugcon = nullptr;                  // port E9h output, or nullptr to drop it
+  std::FILE* port_capture = nullptr;              // POST codes, or nullptr
+  std::vector<u16> capture_ports = {PortCapture::kPostCodePort};
+};
+
+class PcMachine {
+ public:
+  explicit PcMachine(const PcConfig& config);
+  ~PcMachine();
+  PcMachine(const PcMachine&) = delete;
+  PcMachine& operator=(const PcMachine&) = delete;
+
+  AddressSpace& bus() { return bus_; }
+  Cpu& cpu() { return cpu_; }
+  Timeline& timeline() { return timeline_; }
+  Pic8259& pic() { return pic_; }
+  PciBus& pci() { return pci_; }
+  Uart16550& com(unsigned n) { return n == 0 ? com1_ : com2_; }
+  void attach_engine(ExecutionEngine* engine) { engine_ = engine; }
+
+  // Power-on reset of the whole machine (RAM is kept, as on a warm reset: POST clears what
+  // it uses).
+  void reset();
+
+  enum class Outcome { PowerOff, DebugExit, Reset, TripleFault, Quit, InstructionLimit };
+  struct Result {
+    Outcome outcome;
+    int exit_status = 0;  // DebugExit: (value << 1) | 1
+  };
+
+  // Runs until the guest powers off, writes port F4h, resets with no_reboot, or request_quit();
+  // `poll` is called between CPU slices (serial input, monitor, debugger) at least every
+  // millisecond or so of host time. `max_instructions` = 0: no limit.
+  Result run(const std::function<void()>& poll, u64 max_instructions = 0);
+  void request_quit() { quit_ = true, timeline_.wake(); }
+  // A system reset at the next slice (the monitor's `system_reset`).
+  void request_reset() { reset_requested_ = true, timeline_.wake(); }
+
+  std::string describe_pic() const { return pic_.describe(); }
+
+ private:
+  void apply_pam();
+  void update_a20();
+  void on_reset_request(PcResetKind kind);
+
+  PcConfig config_;
+  AddressSpace bus_;
+  Cpu cpu_;
+  Timeline timeline_;
+  ExecutionEngine* engine_ = nullptr;
+
+  Pic8259 pic_;
+  Pit8254 pit_;
+  Rtc146818 rtc_;
+  Uart16550 com1_, com2_;
+  PciBus pci_;
+  I440fxHostBridge host_bridge_;
+  Piix3IsaBridge isa_bridge_;
+  AcpiPm acpi_pm_;
+  SystemControlPortA port92_;
+  Piix3ResetControl reset_control_;
+  DebugCon debugcon_;
+  DebugExit debug_exit_;
+  PortCapture port_capture_;
+  FirmwareInterface firmware_;
+  std::unique_ptr<PortHandler> fpu_error_port_;
+
+  bool power_off_ = false;
+  bool quit_ = false;
+  bool reset_requested_ = false;
+  bool cpu_init_requested_ = false;
+  bool kbc_a20_ = true;  // the keyboard controller's A20 gate (output port bit 1)
+};
+
+}  // namespace emu
