@@ -50,6 +50,7 @@ PcMachine::PcMachine(const PcConfig& config)
       rtc_(timeline_, config.rtc_base_seconds),
       com1_(timeline_, Uart16550::kCom1Base, Uart16550::kCom1Irq),
       com2_(timeline_, Uart16550::kCom2Base, Uart16550::kCom2Irq),
+      vga_(timeline_),
       pci_(bus_),
       acpi_pm_(timeline_),
       debugcon_(config.debugcon),
@@ -84,6 +85,13 @@ PcMachine::PcMachine(const PcConfig& config)
   com2_.set_paced(false);
   com1_.set_backend(config.serial[0]);
   com2_.set_backend(config.serial[1]);
+  kbc_.set_keyboard_irq([this](bool level) { pic_.set_irq(1, level); });
+  kbc_.set_mouse_irq([this](bool level) { pic_.set_irq(12, level); });
+  kbc_.set_a20_callback([this](bool enabled) {
+    kbc_a20_ = enabled;
+    update_a20();
+  });
+  kbc_.set_reset_callback([this] { on_reset_request(PcResetKind::System); });
   cpu_.ferr_changed = [this](bool asserted) {
     if (!asserted) cpu_.ignne = false;
     pic_.set_irq(13, asserted);
@@ -112,6 +120,10 @@ PcMachine::PcMachine(const PcConfig& config)
   bus_.map_ports(Pit8254::kChannel0, 4, &pit_);
   bus_.map_ports(Pit8254::kPortB, 1, &pit_);
   bus_.map_ports(Rtc146818::kIndexPort, 2, &rtc_);
+  bus_.map_ports(I8042Controller::kDataPort, 1, &kbc_);
+  bus_.map_ports(I8042Controller::kStatusCommandPort, 1, &kbc_);
+  bus_.map_ports(Vga::kFirstPort, Vga::kPortCount, &vga_);
+  bus_.map_mmio(Vga::kMemoryBase, Vga::kMemorySize, &vga_);
   bus_.map_ports(Uart16550::kCom1Base, 8, &com1_);
   bus_.map_ports(Uart16550::kCom2Base, 8, &com2_);
   bus_.map_ports(PciBus::kConfigAddressPort, 1, &pci_);
@@ -146,6 +158,8 @@ void PcMachine::reset() {
   pci_.reset();
   port92_.reset();
   reset_control_.reset();
+  kbc_.reset();
+  vga_.reset();
   kbc_a20_ = true;
   update_a20();
   apply_pam();

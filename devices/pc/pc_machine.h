@@ -1,6 +1,6 @@
 // emu's PC: QEMU's `pc` machine shape (DESIGN §6) — an i440FX host bridge, the PIIX3 with its
 // 8259 PICs, 8254 PIT, MC146818 RTC, port 92h and CF9h, a PIIX4-style ACPI power-management
-// function, two 16550A UARTs, the debug ports, and our BIOS (devices/bios) in ROM. It owns the
+// function, an i8042 with a PS/2 keyboard and mouse, VGA, two 16550A UARTs, the debug ports, and our BIOS (devices/bios) in ROM. It owns the
 // virtual clock and runs the CPU against it.
 #pragma once
 #include <cstdio>
@@ -18,6 +18,7 @@
 #include "devices/bios/kernel_loader.h"
 #include "devices/debug_exit/debug_exit.h"
 #include "devices/debugcon/debugcon.h"
+#include "devices/i8042/i8042.h"
 #include "devices/pci/i440fx.h"
 #include "devices/pci/pci_bus.h"
 #include "devices/pci/piix3.h"
@@ -26,6 +27,7 @@
 #include "devices/postcode/port_capture.h"
 #include "devices/rtc146818/rtc146818.h"
 #include "devices/uart16550/uart16550.h"
+#include "devices/vga/vga.h"
 
 namespace emu {
 
@@ -55,6 +57,8 @@ class PcMachine {
   Pic8259& pic() { return pic_; }
   PciBus& pci() { return pci_; }
   Uart16550& com(unsigned n) { return n == 0 ? com1_ : com2_; }
+  I8042Controller& keyboard_controller() { return kbc_; }
+  Vga& vga() { return vga_; }
   void attach_engine(ExecutionEngine* engine) { engine_ = engine; }
 
   // Power-on reset of the whole machine (RAM is kept, as on a warm reset: POST clears what
@@ -92,6 +96,8 @@ class PcMachine {
   Pit8254 pit_;
   Rtc146818 rtc_;
   Uart16550 com1_, com2_;
+  I8042Controller kbc_;
+  Vga vga_;
   PciBus pci_;
   I440fxHostBridge host_bridge_;
   Piix3IsaBridge isa_bridge_;
