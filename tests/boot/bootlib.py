@@ -9,6 +9,7 @@ import os
 import re
 import select
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -52,6 +53,21 @@ class Timeout(Exception):
     pass
 
 
+# Emulators still running: killed if this script is itself ended (meson's timeout sends SIGTERM
+# to the test, not to the emulator it started), so no guest outlives its test.
+_running: list["Console"] = []
+
+
+def _end_emulators(signum, _frame):
+    for con in _running:
+        con.kill()
+    sys.exit(128 + signum)
+
+
+signal.signal(signal.SIGTERM, _end_emulators)
+signal.signal(signal.SIGINT, _end_emulators)
+
+
 class Console:
     """An emulator process whose stdout is the guest's serial console."""
 
@@ -63,8 +79,9 @@ class Console:
         self.cursor = 0  # expect() searches from here; it moves past each match
         self.stderr = bytearray()
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, start_new_session=True)
+                                     stderr=subprocess.PIPE)
         self.returncode: int | None = None
+        _running.append(self)
 
     def command_line(self) -> str:
         return shlex.join(self.argv)
