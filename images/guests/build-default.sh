@@ -17,7 +17,7 @@ set -euo pipefail
 export LC_ALL=C
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=default-paths.sh
+# shellcheck source=images/guests/default-paths.sh source-path=SCRIPTDIR
 . "$here/default-paths.sh"
 
 force=0

@@ -5,7 +5,8 @@
 #
 # The guest is built by images/guests/build-default.sh into a cache outside git. Nothing here is
 # exported: a script that runs children with these paths exports what it needs.
-# Python callers: tests/boot/guest.py reads these variables by sourcing this file with sh.
+# Python callers: tests/boot/bootlib.py reads these variables by sourcing this file with sh.
+# shellcheck shell=sh disable=SC2034  # the variables are for whoever sources this file
 
 # The cache root, shared with the other outside-git caches (Debian packages, fuzz corpora).
 EMU_CACHE_ROOT=${EMU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/emu}

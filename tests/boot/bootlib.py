@@ -5,6 +5,7 @@ The emulator runs with -nographic, so COM1 is its stdin/stdout. Console reads th
 comes (select with a deadline, never a fixed sleep), keeps the whole transcript, and types into
 stdin. Exit statuses follow meson's convention: 0 pass, 1 fail, 77 skip.
 """
+import atexit
 import os
 import re
 import select
@@ -53,17 +54,22 @@ class Timeout(Exception):
     pass
 
 
-# Emulators still running: killed if this script is itself ended (meson's timeout sends SIGTERM
-# to the test, not to the emulator it started), so no guest outlives its test.
+# Emulators started here: killed when this script ends, however it ends (meson's timeout sends
+# SIGTERM to the test, not to the emulator it started), so no guest outlives its test.
 _running: list["Console"] = []
 
 
-def _end_emulators(signum, _frame):
+def _kill_all() -> None:
     for con in _running:
         con.kill()
+
+
+def _end_emulators(signum, _frame):
+    _kill_all()
     sys.exit(128 + signum)
 
 
+atexit.register(_kill_all)  # also on an uncaught exception
 signal.signal(signal.SIGTERM, _end_emulators)
 signal.signal(signal.SIGINT, _end_emulators)
 
