@@ -46,6 +46,13 @@ void Cpu::serialize(StateVisitor& v) {
   v.field("msr.mtrr_var", s.msr.mtrr_var);
   v.field("msr.mtrr_fixed", s.msr.mtrr_fixed);
   v.field("msr.misc_enable", s.msr.misc_enable);
+  v.field("msr.mcg_status", s.msr.mcg_status);
+  v.field("msr.mcg_ctl", s.msr.mcg_ctl);
+  v.field("msr.mc_ctl", s.msr.mc_ctl);
+  v.field("msr.mc_status", s.msr.mc_status);
+  v.field("msr.perf_evtsel", s.msr.perf_evtsel);
+  v.field("msr.perf_count", s.msr.perf_count);
+  v.field("msr.perf_origin", s.msr.perf_origin);
   for (int k = 0; k < 8; ++k) v.field("fpu.r" + std::to_string(k), s.fpu.regs[k]);
   v.field("fpu.control", s.fpu.control);
   v.field("fpu.status", s.fpu.status);

@@ -117,7 +117,8 @@ inline constexpr u32 PCE = 1u << 8;
 inline constexpr u32 OSFXSR = 1u << 9;
 // What this CPU model implements; setting any other bit is #GP(0) (SDM Vol. 3A, 2.5). VME/PVI
 // (virtual interrupt flags) and PAE are not implemented yet, and CPUID does not report them.
-inline constexpr u32 kSupported = TSD | DE | PSE | PGE | PCE;
+// MCE only enables the #MC exception, which emulated hardware never raises.
+inline constexpr u32 kSupported = TSD | DE | PSE | MCE | PGE | PCE;
 }  // namespace cr4
 
 // x87 FPU state (SDM Vol. 1, chapter 8). Registers are kept as host 80-bit long double, which on
@@ -145,6 +146,17 @@ struct MsrState {
   std::array<u64, 16> mtrr_var{};
   std::array<u64, 11> mtrr_fixed{};
   u64 misc_enable = 1;  // fast strings
+  // Machine-check architecture (SDM Vol. 3B, 15.3): MCG_STATUS, MCG_CTL and five banks of
+  // MCi_CTL/MCi_STATUS/MCi_ADDR. Emulated hardware has no errors to report, so a status
+  // register changes only when software writes it (with zeros).
+  static constexpr unsigned kMachineCheckBanks = 5;
+  u64 mcg_status = 0, mcg_ctl = 0;
+  std::array<u64, kMachineCheckBanks> mc_ctl{}, mc_status{};
+  // P6 performance counters (SDM Vol. 3B, 20.6.8 "Performance Monitoring (P6 Family)"):
+  // PerfEvtSel0/1 and the 40-bit PerfCtr0/1, kept as the count at the moment of the last change
+  // plus what the selected event source did since (`perf_origin`).
+  std::array<u32, 2> perf_evtsel{};
+  std::array<u64, 2> perf_count{}, perf_origin{};
 };
 
 struct CpuState {

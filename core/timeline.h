@@ -17,6 +17,7 @@
 //
 // Events are not saved: each device saves its own deadlines and schedules again after a load.
 #pragma once
+#include <algorithm>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -71,6 +72,9 @@ class Timeline {
   // Callbacks may schedule and cancel events, including ones due in this same advance. With
   // the manual clock, time steps through the events (a callback's now() is its deadline).
   void advance_to(u64 ns);
+  // Makes now() read `ns` from this moment on, without running events: a paused machine's clock
+  // resumes where it stopped instead of jumping over the pause. `ns` must not be in the past.
+  void rebase(u64 ns) { set_now(std::max(ns, last_now_)); }
   // Runs the events that are due at the clock's current reading.
   void run_due() { advance_to(now()); }
 

@@ -22,6 +22,7 @@ post:
         mov     al, 02h
         out     PORT_POST_CODE, al
         call    shadow_bios
+        call    init_mtrrs
 
         mov     al, 03h
         out     PORT_POST_CODE, al
@@ -100,6 +101,58 @@ lock_bios_shadow:
         mov     di, PAM0
         mov     cl, PAM_READ_ONLY
         jmp     pci_write_config_byte
+
+; Memory types (SDM Vol. 3A, 12.11 "Memory Type Range Registers"), as PC firmware leaves them:
+; everything write-back by default; the PCI memory window (E0000000h up, 512 MiB to 4 GiB) and
+; the VGA window (A0000h-BFFFFh) uncached; the ROM/shadow area C0000h-FFFFFh write-protected.
+MTRR_PHYS_BASE0         equ 200h
+MTRR_PHYS_MASK0         equ 201h
+MTRR_FIX_64K_00000      equ 250h
+MTRR_FIX_16K_80000      equ 258h
+MTRR_FIX_16K_A0000      equ 259h
+MTRR_FIX_4K_C0000       equ 268h        ; eight registers, 268h-26Fh
+MTRR_DEF_TYPE           equ 2FFh
+MEMTYPE_UC              equ 00h
+MEMTYPE_WP              equ 05h
+MEMTYPE_WB              equ 06h
+
+init_mtrrs:
+        pushad
+        mov     eax, 1
+        cpuid
+        test    edx, 1 << 12            ; CPUID.1:EDX.MTRR
+        jz      .done
+        mov     eax, MEMTYPE_WB * 01010101h
+        mov     edx, eax
+        mov     ecx, MTRR_FIX_64K_00000
+        wrmsr
+        mov     ecx, MTRR_FIX_16K_80000
+        wrmsr
+        mov     eax, MEMTYPE_UC * 01010101h
+        mov     edx, eax
+        mov     ecx, MTRR_FIX_16K_A0000
+        wrmsr
+        mov     eax, MEMTYPE_WP * 01010101h
+        mov     edx, eax
+        mov     ecx, MTRR_FIX_4K_C0000
+.fixed: wrmsr
+        inc     ecx
+        cmp     ecx, MTRR_FIX_4K_C0000 + 8
+        jb      .fixed
+        mov     ecx, MTRR_PHYS_BASE0
+        mov     eax, PCI_MEM_BASE | MEMTYPE_UC
+        xor     edx, edx
+        wrmsr
+        mov     ecx, MTRR_PHYS_MASK0    ; 36-bit mask for a 512 MiB range, bit 11 = valid
+        mov     eax, 0E0000800h
+        mov     edx, 0Fh
+        wrmsr
+        mov     ecx, MTRR_DEF_TYPE      ; E (bit 11), FE (bit 10), default type write-back
+        mov     eax, 0C00h | MEMTYPE_WB
+        xor     edx, edx
+        wrmsr
+.done:  popad
+        ret
 
 ; Points all 256 vectors at an IRET, then installs the BIOS's handlers from `vector_table`.
 init_interrupt_vectors:

@@ -210,6 +210,14 @@ PcMachine::Result PcMachine::run(const std::function<void()>& poll, u64 max_inst
       reset_requested_ = cpu_init_requested_ = false;
       continue;
     }
+    if (paused_) {
+      // Virtual time stands still too, so a paused machine wakes up where it stopped. (With
+      // the host clock, the gap is skipped: see Timeline's bias.)
+      const u64 now = timeline_.now();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (timeline_.source() == Timeline::Source::Host) timeline_.rebase(now);
+      continue;
+    }
     u64 budget = kSliceInstructions;
     if (const auto until_event = timeline_.instructions_until_next_event()) budget = std::min(budget, *until_event);
     if (max_instructions) {

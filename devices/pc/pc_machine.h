@@ -1,7 +1,7 @@
 // emu's PC: QEMU's `pc` machine shape (DESIGN §6) — an i440FX host bridge, the PIIX3 with its
 // 8259 PICs, 8254 PIT, MC146818 RTC, port 92h and CF9h, a PIIX4-style ACPI power-management
-// function, an i8042 with a PS/2 keyboard and mouse, VGA, two 16550A UARTs, the debug ports, and our BIOS (devices/bios) in ROM. It owns the
-// virtual clock and runs the CPU against it.
+// function, an i8042 with a PS/2 keyboard and mouse, VGA, two 16550A UARTs, the debug ports, and our BIOS
+// (devices/bios) in ROM. It owns the virtual clock and runs the CPU against it.
 #pragma once
 #include <cstdio>
 #include <functional>
@@ -76,6 +76,10 @@ class PcMachine {
   // millisecond or so of host time. `max_instructions` = 0: no limit.
   Result run(const std::function<void()>& poll, u64 max_instructions = 0);
   void request_quit() { quit_ = true, timeline_.wake(); }
+  // A paused machine runs no instructions and no device events; the frontends still get polled
+  // (the monitor's `stop`/`cont`, `-S`, a debugger holding the CPU).
+  void set_paused(bool paused) { paused_ = paused, timeline_.wake(); }
+  bool paused() const { return paused_; }
   // A system reset at the next slice (the monitor's `system_reset`).
   void request_reset() { reset_requested_ = true, timeline_.wake(); }
 
@@ -112,6 +116,7 @@ class PcMachine {
 
   bool power_off_ = false;
   bool quit_ = false;
+  bool paused_ = false;
   bool reset_requested_ = false;
   bool cpu_init_requested_ = false;
   bool kbc_a20_ = true;  // the keyboard controller's A20 gate (output port bit 1)

@@ -505,3 +505,71 @@ TEST_CASE("system: BOUND raises #BR at the instruction; INTO traps only with OF"
   CHECK(m.result(1) == SystemMachine::kCodeBase + 32);  // after INTO
   CHECK(m.result(0) == SystemMachine::kCodeBase + 48);  // the second BOUND
 }
+
+TEST_CASE("system: P6 performance counters count retired instructions once enabled; RDPMC reads them") {
+  SystemMachine m;
+  m.protected_flat32();
+  // PerfEvtSel0 = INST_RETIRED (C0h), USR|OS, EN; PerfCtr0 written with -1 sign-extends to 40 bits.
+  CHECK(m.run_asm(R"(
+    mov ecx, 0xC1
+    mov eax, 0xFFFFFFFF
+    xor edx, edx
+    wrmsr
+    rdmsr
+    mov [0x5000], eax
+    mov [0x5004], edx
+    xor eax, eax
+    xor edx, edx
+    wrmsr
+    mov ecx, 0x186
+    mov eax, 0x4300C0
+    wrmsr
+    nop
+    nop
+    nop
+    xor ecx, ecx
+    rdpmc
+    mov [0x5008], eax
+    mov ecx, 0x186
+    xor eax, eax
+    wrmsr
+    nop
+    xor ecx, ecx
+    rdpmc
+    mov [0x500C], eax
+    hlt
+  )") == StopReason::Halted);
+  CHECK(m.result(0) == 0xFFFFFFFF);
+  CHECK(m.result(1) == 0xFF);  // bits 39:32
+  // The enabling WRMSR itself retires with counting on, then three NOPs and XOR; RDPMC reads
+  // before it retires.
+  CHECK(m.result(2) == 5);
+  CHECK(m.result(3) == 9);  // + RDPMC, MOV, MOV, XOR up to the disabling WRMSR; then frozen
+}
+
+TEST_CASE("system: machine-check MSRs: MCG_CAP reports five banks, status registers take only zeros") {
+  SystemMachine m;
+  m.protected_flat32();
+  install_gp_recorder(m);
+  m.write32(0x5040, 0xFFFF);
+  CHECK(m.run_asm(R"(
+    mov ecx, 0x179
+    rdmsr
+    mov [0x5000], eax
+    mov ecx, 0x400
+    mov eax, 0xFFFFFFFF
+    mov edx, eax
+    wrmsr
+    rdmsr
+    mov [0x5004], eax
+    mov ecx, 0x401
+    xor eax, eax
+    xor edx, edx
+    wrmsr
+    mov eax, 1
+    wrmsr
+  )") == StopReason::Halted);
+  CHECK(m.result(0) == 0x105);
+  CHECK(m.result(1) == 0xFFFFFFFF);
+  CHECK(m.read32(0x5040) == 0);  // the non-zero MCi_STATUS write raised #GP(0)
+}

@@ -3,6 +3,7 @@
 // SYSENTER/SYSEXIT, INVD/WBINVD, UD2).
 //
 // The CPL-0 rule of privileged rows is applied by the VMM gate (select.cpp) before these run.
+#include <optional>
 #include "translator/semantics/semantics.h"
 
 namespace emu::sem {
@@ -349,6 +350,12 @@ constexpr u32 kSysenterCs = 0x174;
 constexpr u32 kSysenterEsp = 0x175;
 constexpr u32 kSysenterEip = 0x176;
 constexpr u32 kMiscEnable = 0x1A0;
+constexpr u32 kPerfCtr0 = 0xC1, kPerfCtr1 = 0xC2;
+constexpr u32 kPerfEvtSel0 = 0x186, kPerfEvtSel1 = 0x187;
+constexpr u32 kMcgCap = 0x179, kMcgStatus = 0x17A, kMcgCtl = 0x17B;
+constexpr u32 kMc0Ctl = 0x400;  // MCi_CTL, MCi_STATUS, MCi_ADDR, MCi_MISC at 0x400 + 4i
+// IA32_MCG_CAP: five banks, MCG_CTL present (bit 8), as on the P6.
+constexpr u64 kMcgCapValue = 0x100 | MsrState::kMachineCheckBanks;
 constexpr u32 kMtrrPhysBase0 = 0x200;  // 0x200-0x20F: eight base/mask pairs
 constexpr u32 kMtrrFix64K = 0x250;
 constexpr u32 kMtrrFix16K80000 = 0x258;
@@ -372,12 +379,56 @@ int fixed_mtrr_slot(u32 index) {
 
 u64 time_stamp(const Cpu& c) { return c.s.tsc + c.tsc_source(); }
 
+// ---- P6 performance counters -------------------------------------------------------------
+// PerfEvtSel: event (7:0), unit mask (15:8), USR (16), OS (17), ... EN (22, in PerfEvtSel0 only:
+// it starts and stops both counters). Two events are modelled: INST_RETIRED (C0h), counted from
+// retired instructions, and CPU_CLK_UNHALTED (79h), counted from the 1 GHz virtual clock the
+// TSC runs on. Other events never count; USR/OS both count everything (emu does not split the
+// counts by privilege level). There is no local APIC, so no overflow interrupt.
+namespace perf {
+constexpr u32 kEnable = 1u << 22, kUsrOs = 3u << 16;
+constexpr u64 kCounterMask = (u64{1} << 40) - 1;
+
+std::optional<u64> event_source(const Cpu& c, unsigned n) {
+  const MsrState& m = c.s.msr;
+  if (!(m.perf_evtsel[0] & kEnable) || !(m.perf_evtsel[n] & kUsrOs)) return std::nullopt;
+  switch (m.perf_evtsel[n] & 0xFF) {
+    case 0xC0: return c.counters.instructions;
+    case 0x79: return c.tsc_source();
+    default: return std::nullopt;
+  }
+}
+u64 read(const Cpu& c, unsigned n) {
+  const MsrState& m = c.s.msr;
+  u64 value = m.perf_count[n];
+  if (const auto source = event_source(c, n)) value += *source - m.perf_origin[n];
+  return value & kCounterMask;
+}
+// Before the configuration changes: fold what was counted so far into the stored counts.
+void settle(Cpu& c) {
+  for (unsigned n = 0; n < 2; ++n) c.s.msr.perf_count[n] = read(c, n);
+}
+// After it changed: count from now on.
+void restart(Cpu& c) {
+  for (unsigned n = 0; n < 2; ++n) c.s.msr.perf_origin[n] = event_source(c, n).value_or(0);
+}
+}  // namespace perf
+
 // Reads MSR `index`; false for an MSR this CPU does not have.
 bool read_msr(const Cpu& c, u32 index, u64& value) {
   const MsrState& m = c.s.msr;
   if (const int slot = fixed_mtrr_slot(index); slot >= 0) return value = m.mtrr_fixed[slot], true;
   if (index >= msr::kMtrrPhysBase0 && index < msr::kMtrrPhysBase0 + 16)
     return value = m.mtrr_var[index - msr::kMtrrPhysBase0], true;
+  if (index >= msr::kMc0Ctl && index < msr::kMc0Ctl + 4 * MsrState::kMachineCheckBanks) {
+    const unsigned bank = (index - msr::kMc0Ctl) / 4;
+    switch (index & 3) {
+      case 0: return value = m.mc_ctl[bank], true;
+      case 1: return value = m.mc_status[bank], true;
+      case 2: return value = 0, true;  // MCi_ADDR: valid only with MCi_STATUS.ADDRV, never set here
+      default: return false;           // MCi_MISC is not implemented on the P6
+    }
+  }
   switch (index) {
     case msr::kTsc: value = time_stamp(c); return true;
     case msr::kPlatformId: value = 0; return true;  // platform ID 0 (bits 52:50)
@@ -388,6 +439,13 @@ bool read_msr(const Cpu& c, u32 index, u64& value) {
     case msr::kSysenterEsp: value = m.sysenter_esp; return true;
     case msr::kSysenterEip: value = m.sysenter_eip; return true;
     case msr::kMiscEnable: value = m.misc_enable; return true;
+    case msr::kPerfCtr0:
+    case msr::kPerfCtr1: value = perf::read(c, index - msr::kPerfCtr0); return true;
+    case msr::kPerfEvtSel0:
+    case msr::kPerfEvtSel1: value = m.perf_evtsel[index - msr::kPerfEvtSel0]; return true;
+    case msr::kMcgCap: value = msr::kMcgCapValue; return true;
+    case msr::kMcgStatus: value = m.mcg_status; return true;
+    case msr::kMcgCtl: value = m.mcg_ctl; return true;
     case msr::kPat: value = m.pat; return true;
     case msr::kMtrrDefType: value = m.mtrr_def_type; return true;
     default: return false;
@@ -406,6 +464,18 @@ bool write_msr(Cpu& c, u32 index, u64 value) {
     m.mtrr_fixed[slot] = value;
     return true;
   }
+  if (index >= msr::kMc0Ctl && index < msr::kMc0Ctl + 4 * MsrState::kMachineCheckBanks) {
+    const unsigned bank = (index - msr::kMc0Ctl) / 4;
+    switch (index & 3) {
+      case 0: m.mc_ctl[bank] = value; return true;
+      case 1:  // MCi_STATUS and MCi_ADDR accept only zeros (SDM Vol. 3B, 15.3.2.2)
+        if (value) return false;
+        m.mc_status[bank] = 0;
+        return true;
+      case 2: return value == 0;
+      default: return false;
+    }
+  }
   if (index >= msr::kMtrrPhysBase0 && index < msr::kMtrrPhysBase0 + 16) {
     // 36-bit physical addresses: bits 63:36 are reserved, and 11:8 (base) or 10:0 (mask).
     const bool mask_reg = index & 1;
@@ -423,6 +493,27 @@ bool write_msr(Cpu& c, u32 index, u64 value) {
     case msr::kSysenterEsp: m.sysenter_esp = static_cast<u32>(value); return true;
     case msr::kSysenterEip: m.sysenter_eip = static_cast<u32>(value); return true;
     case msr::kMiscEnable: m.misc_enable = value; return true;
+    case msr::kPerfCtr0:
+    case msr::kPerfCtr1: {
+      // A write sets bits 31:0 and sign-extends them through bit 39 (SDM Vol. 3B, 20.6.8.1).
+      const unsigned n = index - msr::kPerfCtr0;
+      perf::settle(c);
+      m.perf_count[n] = static_cast<u64>(static_cast<i64>(static_cast<int32_t>(value))) & perf::kCounterMask;
+      perf::restart(c);
+      return true;
+    }
+    case msr::kPerfEvtSel0:
+    case msr::kPerfEvtSel1:
+      if (value >> 32) return false;
+      perf::settle(c);
+      m.perf_evtsel[index - msr::kPerfEvtSel0] = static_cast<u32>(value);
+      perf::restart(c);
+      return true;
+    case msr::kMcgStatus:
+      if (value) return false;  // only zeros may be written (SDM Vol. 3B, 15.3.1.2)
+      m.mcg_status = 0;
+      return true;
+    case msr::kMcgCtl: m.mcg_ctl = value; return true;
     case msr::kPat:
       for (int b = 0; b < 8; ++b)
         if ((value >> (8 * b)) & 0xF8 || !valid_memory_type(static_cast<u8>(value >> (8 * b)), true)) return false;
@@ -468,8 +559,9 @@ Status rdtsc(Cpu& c, const DecodedInsn&) {
 Status rdpmc(Cpu& c, const DecodedInsn&) {
   if (!(c.s.cr4 & cr4::PCE) && !ring0(c)) return c.raise(kGP, 0);
   if (c.s.gpr[ECX] > 1) return c.raise(kGP, 0);
-  c.s.gpr[EAX] = 0;
-  c.s.gpr[EDX] = 0;
+  const u64 count = perf::read(c, c.s.gpr[ECX]);
+  c.s.gpr[EAX] = static_cast<u32>(count);
+  c.s.gpr[EDX] = static_cast<u32>(count >> 32);
   return Status::Ok;
 }
 
@@ -478,11 +570,12 @@ Status rdpmc(Cpu& c, const DecodedInsn&) {
 // CPUID.1:EDX feature bits (SDM Vol. 2A, CPUID, Table 3-11). Only what emu implements: a guest
 // must never take a path we cannot run (DESIGN §2).
 namespace feature {
-constexpr u32 FPU = 1u << 0, DE = 1u << 2, PSE = 1u << 3, TSC = 1u << 4, MSR = 1u << 5, CX8 = 1u << 8, SEP = 1u << 11,
-              MTRR = 1u << 12, PGE = 1u << 13, CMOV = 1u << 15, PAT = 1u << 16;
+constexpr u32 FPU = 1u << 0, DE = 1u << 2, PSE = 1u << 3, TSC = 1u << 4, MSR = 1u << 5, MCE = 1u << 7, CX8 = 1u << 8,
+              SEP = 1u << 11, MTRR = 1u << 12, PGE = 1u << 13, MCA = 1u << 14, CMOV = 1u << 15, PAT = 1u << 16;
 }
-constexpr u32 kFeatures = feature::FPU | feature::DE | feature::PSE | feature::TSC | feature::MSR | feature::CX8 |
-                          feature::SEP | feature::MTRR | feature::PGE | feature::CMOV | feature::PAT;
+constexpr u32 kFeatures = feature::FPU | feature::DE | feature::PSE | feature::TSC | feature::MSR | feature::MCE |
+                          feature::CX8 | feature::SEP | feature::MTRR | feature::PGE | feature::MCA | feature::CMOV |
+                          feature::PAT;
 // Family 6, model 3, stepping 3: a Pentium II (Klamath), matching EDX after RESET (cpu.cpp).
 // Model 3 stepping 3 is also the first P6 whose SYSENTER works (SDM Vol. 2B, SYSENTER note).
 constexpr u32 kSignature = 0x00000633;
