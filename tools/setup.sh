@@ -16,6 +16,8 @@ packages=(
   gcc-multilib g++-multilib
   # the peer we measure against and cross-check with (never used at run time)
   qemu-system-x86
+  # the gdb stub's end-to-end test drives the real gdb
+  gdb
   # fetching Debian's i386 packages for guest images and the decoder corpus
   dpkg-dev ca-certificates
 )

@@ -217,7 +217,18 @@ Block* Interpreter::next_block(Block* from) {
   return b;
 }
 
-template <bool Traced>
+bool Interpreter::at_breakpoint() {
+  const u32 linear = cpu_.s.sreg(Seg::CS).base + cpu_.s.eip;
+  if (resume_exempt_) {
+    resume_exempt_ = false;
+    if (linear == resume_linear_) return false;
+  }
+  if (!breakpoints_->contains(linear)) return false;
+  breakpoint_hit_ = true;
+  return true;
+}
+
+template <bool Traced, bool Breakpoints>
 u64 Interpreter::execute(Block& b, u64 budget) {
   Cpu& c = cpu_;
   c.code_changed = false;
@@ -228,6 +239,9 @@ u64 Interpreter::execute(Block& b, u64 budget) {
   bool faulted = false;
   while (retired < n) {
     const DecodedInsn& insn = insns[retired];
+    if constexpr (Breakpoints) {
+      if (at_breakpoint()) break;
+    }
     if constexpr (Traced) observer_->before(c, insn);
     const Status st = insn.fn(c, insn);
     if (st == Status::Ok) [[likely]] {
@@ -294,6 +308,9 @@ void Interpreter::step() {
 
 StopReason Interpreter::run(u64 max_instructions) {
   stop_requested_ = false;
+  breakpoint_hit_ = false;
+  resume_exempt_ = true;
+  resume_linear_ = cpu_.s.sreg(Seg::CS).base + cpu_.s.eip;
   u64 budget = max_instructions;
   Block* previous = nullptr;  // the block just executed, whose links may name the next one
   while (budget > 0) {
@@ -307,7 +324,9 @@ StopReason Interpreter::run(u64 max_instructions) {
     if (stop_requested_) return StopReason::Exit;
     // Instructions that need one-at-a-time handling: single-step traps and the one-instruction
     // interrupt shadow after STI / MOV SS.
+    const bool check_breakpoints = breakpoints_ && !breakpoints_->empty();
     if ((cpu_.s.flags.bits & eflags::TF) || cpu_.s.interrupt_shadow) {
+      if (check_breakpoints && at_breakpoint()) return StopReason::Breakpoint;
       const u64 before = cpu_.counters.instructions;
       step();
       budget -= std::min<u64>(budget, std::max<u64>(1, cpu_.counters.instructions - before));
@@ -321,7 +340,13 @@ StopReason Interpreter::run(u64 max_instructions) {
       previous = nullptr;
       continue;
     }
-    const u64 used = observer_ ? execute<true>(*b, budget) : execute<false>(*b, budget);
+    u64 used;
+    if (check_breakpoints) [[unlikely]] {
+      used = observer_ ? execute<true, true>(*b, budget) : execute<false, true>(*b, budget);
+      if (breakpoint_hit_) return StopReason::Breakpoint;
+    } else {
+      used = observer_ ? execute<true>(*b, budget) : execute<false>(*b, budget);
+    }
     budget -= std::min(budget, used);
     // A block that was invalidated while it ran is in the graveyard: don't link from it.
     previous = b->valid ? b : nullptr;

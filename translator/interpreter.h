@@ -8,6 +8,7 @@
 #pragma once
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/execution_engine.h"
@@ -68,6 +69,14 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
   // Calls `observer` before every instruction (tracing, debugger); nullptr turns it off.
   void set_trace(InstructionObserver* observer) { observer_ = observer; }
 
+  // Debugger breakpoints (the gdb stub, the monitor): run() returns StopReason::Breakpoint
+  // before executing an instruction whose linear address (CS.base + EIP) is in the set, in real,
+  // protected and V86 mode alike. The instruction where run() starts is exempt, so resuming
+  // from a breakpoint makes progress. The set is the caller's and may change between run()
+  // calls; nullptr or an empty set costs one test per block. The guest's memory is never
+  // patched, so the guest cannot see or overwrite a breakpoint.
+  void set_breakpoints(const std::unordered_set<u32>* linear_addresses) { breakpoints_ = linear_addresses; }
+
   const InterpreterStats& stats() const { return stats_; }
   std::size_t cached_blocks() const { return blocks_.size(); }
 
@@ -81,8 +90,10 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
   void retire_invalidated();
   // Runs up to `budget` instructions of a block, delivering a fault if one is raised. Returns
   // what to charge to the budget: the instructions retired, plus one for a delivered fault.
-  template <bool Traced>
+  template <bool Traced, bool Breakpoints = false>
   u64 execute(Block& b, u64 budget);
+  // Whether the next instruction (at CS:EIP) is a breakpoint this run() must stop before.
+  bool at_breakpoint();
   void single_step_trap();
 
   Cpu& cpu_;
@@ -95,6 +106,11 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
   u64 cache_generation_ = 0;  // bumped whenever a block is invalidated or the cache flushed
   bool stop_requested_ = false;
   InstructionObserver* observer_ = nullptr;
+  const std::unordered_set<u32>* breakpoints_ = nullptr;
+  bool breakpoint_hit_ = false;
+  // The linear address run() started at, exempt from breakpoints until an instruction has run.
+  u32 resume_linear_ = 0;
+  bool resume_exempt_ = false;
 };
 
 }  // namespace emu
