@@ -5,7 +5,8 @@ usage: boot_default.py EMU [--deadline S] [--extra-args "ARGS"] [--poweroff CMD]
        boot_default.py EMU --determinism [--deadline S] [--extra-args "ARGS"]
        boot_default.py --qemu ...        (qemu-system-i386 instead of EMU: proves the harness)
 
-Interactive run: EMU -nographic -m 256 -kernel vmlinuz -initrd initrd.img -append console=ttyS0.
+Interactive run: EMU -nographic -m 256 -kernel vmlinuz -initrd initrd.img -append console=ttyS0
+-no-reboot.
 It waits for EMU-GUEST-READY and the `emu# ` prompt on the serial console, types `uname -a`,
 `cat /proc/cpuinfo`, `ls /proc` and `dmesg | tail`, checks each answer, types `poweroff -f` and
 requires the emulator to exit with status 0 (ACPI power-off), all within the deadline.
@@ -43,7 +44,8 @@ def base_argv(args, guest, append: str) -> list[str]:
     return emulator_command(args.emu, args.qemu) + [
         "-nographic", "-m", "256", "-kernel", guest["EMU_GUEST_KERNEL"],
         "-initrd", guest["EMU_GUEST_INITRD"], "-append", append,
-    ] + (["-no-reboot"] if args.qemu else []) + split_extra(args.extra_args)
+        "-no-reboot",  # a guest that resets has failed: end the run instead of booting again
+    ] + split_extra(args.extra_args)
 
 
 def interactive(args, guest) -> int:
