@@ -131,8 +131,10 @@ bool Cpu::translate(u32 lin, Access access, bool user, u32& phys) {
     e.phys_page = phys & ~0xFFFu;
     e.global = global;
     e.large = large;
-    // Writes get a fast path only to plain RAM that holds no translated code.
-    if (writable && bus.host_page(phys, true) && !bus.is_code_page(phys)) e.write_tag = vpage;
+    // Writes get a fast path only to plain RAM that holds no translated code, and only where
+    // they land on the same host page reads come from: a write-only shadow page (PAM 10b) reads
+    // the ROM but writes RAM, and the entry's one addend would send the write into the ROM.
+    if (writable && bus.host_page(phys, true) == host && !bus.is_code_page(phys)) e.write_tag = vpage;
   }
   return true;
 }
