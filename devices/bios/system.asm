@@ -19,13 +19,14 @@ int12_memory_size:
         iret
 
 ; int 15h, the system services:
-;   AX=2400h/2401h  A20 off/on (System Control Port A), 2402h status, 2403h support (BX = 3)
+;   AX=2400h/2401h  A20 off/on (port 92h; off also through the 8042), 2402h status, 2403h support
 ;   AH=4Fh          keyboard intercept: CF stays set, the scan code is kept
 ;   AH=86h          wait CX:DX microseconds
 ;   AH=87h          copy CX words between the addresses in the descriptor table at ES:SI
-;   AH=88h          KiB of memory from 1 MiB up to 64 MiB (CMOS 30h/31h)
+;   AH=88h          KiB of memory from 1 MiB (at most FFFFh), as the E820 map has it
 ;   AH=C0h          ES:BX = the system configuration table
-;   AX=E801h        memory above 1 MiB: AX = CX = KiB up to 16 MiB, BX = DX = 64 KiB blocks above
+;   AX=E801h        memory above 1 MiB: AX = CX = KiB up to 16 MiB, BX = DX = 64 KiB blocks above,
+;                   as the E820 map has it
 ;   EAX=E820h       the memory map, one entry a call (EBX = continuation)
 ; Everything else (APM 53h, mouse C2h, ...) answers AH = 86h with CF set: "not supported".
 int15_system:
@@ -98,37 +99,84 @@ int15_e820:
 .fail:  mov     ah, 86h
         jmp     return_carry_set
 
-; Memory sizes from the CMOS, as the RTC's battery-backed RAM holds them on a PC:
-; 30h/31h = KiB above 1 MiB (at most 65535), 34h/35h = 64 KiB blocks above 16 MiB.
+; E801h and 88h describe the same memory as the E820 map: the usable RAM that starts at 1 MiB.
+; (The CMOS sizes count all of RAM, including the firmware tables at its top, which the map
+; reserves; an OS that sized memory from them would overwrite the ACPI tables.)
 int15_e801:
-        mov     al, 35h
-        call    cmos_read
-        mov     ah, al
-        mov     al, 34h
-        call    cmos_read
-        mov     bx, ax                  ; 64 KiB blocks above 16 MiB
-        mov     dx, ax
-        mov     al, 31h
-        call    cmos_read
-        mov     ah, al
-        mov     al, 30h
-        call    cmos_read
-        cmp     ax, 15 * 1024           ; KiB between 1 MiB and 16 MiB: at most 15 MiB
+        push    eax
+        call    extended_memory_end
+        push    eax
+        sub     eax, 100000h
+        shr     eax, 10                 ; KiB above 1 MiB
+        cmp     eax, 15 * 1024          ; ... up to 16 MiB: at most 15 MiB
         jbe     .below_16m
-        mov     ax, 15 * 1024
+        mov     eax, 15 * 1024
 .below_16m:
         mov     cx, ax
+        pop     eax
+        xor     bx, bx
+        sub     eax, 1000000h
+        jbe     .no_high
+        shr     eax, 16                 ; 64 KiB blocks above 16 MiB
+        mov     bx, ax
+.no_high:
+        pop     eax
+        mov     ax, cx
+        mov     dx, bx
         jmp     return_carry_clear
 
 int15_extended_memory:
-        mov     al, 31h
-        call    cmos_read
-        mov     ah, al
-        mov     al, 30h
-        call    cmos_read
+        push    ebx
+        mov     ebx, eax                ; the caller's EAX: only AX is an answer
+        call    extended_memory_end
+        sub     eax, 100000h
+        shr     eax, 10
+        cmp     eax, 0FFFFh
+        jbe     .fits
+        mov     ax, 0FFFFh
+.fits:  mov     bx, ax
+        mov     eax, ebx
+        pop     ebx
         jmp     return_carry_clear
 
-; A20 through System Control Port A, bit 1 (PIIX3).
+; EAX = the end of the usable E820 entry that starts at 1 MiB (1 MiB if there is none), from
+; the map POST keeps in the EBDA.
+extended_memory_end:
+        push    ds
+        push    si
+        push    cx
+        mov     ax, EBDA_SEG
+        mov     ds, ax
+        mov     eax, 100000h
+        mov     cx, [EBDA_E820_COUNT]
+        cmp     cx, E820_MAX_ENTRIES
+        jbe     .count_ok
+        mov     cx, E820_MAX_ENTRIES
+.count_ok:
+        mov     si, EBDA_E820_TABLE
+        jcxz    .done
+.next:  cmp     dword [si], 100000h     ; base
+        jne     .skip
+        cmp     dword [si + 4], 0
+        jne     .skip
+        cmp     dword [si + 16], 1      ; usable
+        jne     .skip
+        cmp     dword [si + 12], 0      ; a length beyond 4 GiB: the end saturates
+        jne     .saturate
+        add     eax, [si + 8]
+        jnc     .done
+.saturate:
+        mov     eax, 0FFFFFFFFh
+        jmp     .done
+.skip:  add     si, 20
+        loop    .next
+.done:  pop     cx
+        pop     si
+        pop     ds
+        ret
+
+; A20 through System Control Port A, bit 1 (PIIX3). The board's A20 is the OR of that bit and
+; the 8042's output port bit 1 (which comes up on), so "off" clears both.
 int15_a20:
         cmp     al, 03h
         je      .support
@@ -144,7 +192,15 @@ int15_a20:
         or      al, ah
         out     PORT_SYSTEM_CONTROL_A, al
         pop     ax
-        xor     ah, ah
+        test    al, al
+        jnz     .set
+        push    ax
+        mov     al, 0D1h                ; 8042: write the output port
+        call    kbc_command
+        mov     al, 0DDh                ; A20 (bit 1) low, the reset line (bit 0) high
+        call    kbc_write_data
+        pop     ax
+.set:   xor     ah, ah
         jmp     return_carry_clear
 .status:
         in      al, PORT_SYSTEM_CONTROL_A
@@ -186,12 +242,18 @@ int15_wait:
 ; AH=87h: block move. ES:SI points at a 48-byte GDT the caller filled: entry 2 (at
 ; +10h) describes the source, entry 3 (+18h) the destination. The BIOS completes it with a code
 ; segment, enters protected mode, copies CX words with 32-bit addresses, and returns to real
-; mode (IBM PC/AT Technical Reference, "Move Block"). Interrupts stay off while it runs.
+; mode (IBM PC/AT Technical Reference, "Move Block"). Interrupts stay off while it runs, and
+; A20 is on (port 92h) so addresses above 1 MiB do not wrap; port 92h is restored afterwards.
 int15_block_move:
         cli
         pushad
         push    ds
         push    es
+        in      al, PORT_SYSTEM_CONTROL_A
+        push    ax
+        or      al, 02h
+        and     al, 0FEh                ; bit 0 would reset the machine
+        out     PORT_SYSTEM_CONTROL_A, al
         ; GDT entry 4 (+20h): our code segment, F0000h, 64 KiB, 16-bit execute/read.
         mov     word [es:si + 20h], 0FFFFh
         mov     word [es:si + 22h], 0000h
@@ -244,6 +306,9 @@ int15_block_move:
         mov     cr0, eax
         jmp     0F000h:.real
 .real:  mov     ss, dx
+        pop     ax
+        and     al, 0FEh
+        out     PORT_SYSTEM_CONTROL_A, al
         pop     es
         pop     ds
         popad

@@ -603,19 +603,24 @@ video_palette:
         pop     es
         ret
 
-; Attribute controller register AL := AH (the index/data flip-flop is reset first; bit 5 of the
-; index, PAS, stays set so the screen keeps showing).
+; Attribute controller register AL := AH (the index/data flip-flop is reset first). The palette
+; registers 00h-0Fh take writes only while bit 5 of the index, PAS, is clear (IBM VGA: "Palette
+; Address Source"), which blanks the screen for the moment; PAS is set again afterwards.
 vga_attribute_write:
         push    dx
         push    ax
         mov     dx, VGA_INPUT_STATUS_1
         in      al, dx
         pop     ax
+        push    ax
         mov     dx, VGA_ATTR_INDEX
-        or      al, 20h
+        and     al, 1Fh
         out     dx, al
         mov     al, ah
         out     dx, al
+        mov     al, 20h                 ; the flip-flop is back at "index": PAS on
+        out     dx, al
+        pop     ax
         pop     dx
         ret
 ; AH := attribute controller register AL.
@@ -690,6 +695,8 @@ video_write_string:
         push    cx
         push    ax
         push    es
+        push    si                      ; the string: the helpers below use SI
+        push    bx                      ; BH = the page (teletype's scroll changes it)
         mov     cx, VIDEO_SEG
         mov     es, cx
         cmp     al, 0Dh
@@ -728,6 +735,8 @@ video_write_string:
 .control:
         call    video_teletype
 .written:
+        pop     bx
+        pop     si
         pop     es
         pop     ax
         pop     cx
