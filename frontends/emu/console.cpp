@@ -56,7 +56,7 @@ StdioSerial::~StdioSerial() {
 
 void StdioSerial::transmit(u8 byte) {
   std::fputc(byte, stdout);
-  if (byte == '\n') std::fflush(stdout);
+  unflushed_ = true;
 }
 
 void StdioSerial::reader() {
@@ -121,6 +121,12 @@ bool StdioSerial::take_line(std::string& line) {
 }
 
 void StdioSerial::pump(Uart16550& uart) {
+  // Output is flushed once a slice (about a millisecond), not per byte: a prompt without a
+  // newline must reach whoever watches stdout, and a kernel log must not cost a write per byte.
+  if (unflushed_) {
+    std::fflush(stdout);
+    unflushed_ = false;
+  }
   std::lock_guard lock(mutex_);
   while (!queue_.empty() && uart.rx_space() > 0) {
     uart.receive(queue_.front());
@@ -135,7 +141,12 @@ FileSerial::~FileSerial() {
 void FileSerial::transmit(u8 byte) {
   if (!out_) return;
   std::fputc(byte, out_);
-  if (byte == '\n') std::fflush(out_);
+  unflushed_ = true;
+}
+
+void FileSerial::pump(Uart16550&) {
+  if (unflushed_) std::fflush(out_);
+  unflushed_ = false;
 }
 
 TcpSerial::TcpSerial(Timeline& timeline, int listen_fd, bool wait) : timeline_(timeline), listen_fd_(listen_fd) {

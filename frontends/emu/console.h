@@ -57,6 +57,7 @@ class StdioSerial final : public HostSerial {
   std::deque<std::string> lines_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  bool unflushed_ = false;
 };
 
 class FileSerial final : public HostSerial {
@@ -64,9 +65,11 @@ class FileSerial final : public HostSerial {
   explicit FileSerial(std::FILE* out) : out_(out) {}
   ~FileSerial() override;
   void transmit(u8 byte) override;
+  void pump(Uart16550&) override;
 
  private:
   std::FILE* out_;
+  bool unflushed_ = false;
 };
 
 // tcp:HOST:PORT,server[,nowait]: listens and serves one client at a time.
