@@ -77,9 +77,11 @@ void Timeline::advance_to(u64 ns) {
     const auto first = queue_.begin();
     const auto [when, id] = first->first;
     if (when > target) break;
-    // The manual clock walks through the events, so a callback sees its own time as now();
-    // the other clocks have already passed the event (it runs as late as the CPU let it).
-    if (source_ == Source::Manual && when > now()) set_now(when);
+    // A callback sees at least its own time as now(). The manual clock, and any clock skipping
+    // ahead (a halted CPU's advance to its next event under -icount), walk through the events;
+    // otherwise the clock has already passed the event (it runs as late as the CPU let it). A
+    // device that re-arms from now() would otherwise schedule the same past deadline forever.
+    if (when > now()) set_now(when);
     // Remove before running: the callback may schedule (even at this same time) or cancel.
     Callback callback = std::move(first->second);
     queue_.erase(first);
