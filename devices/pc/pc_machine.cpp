@@ -179,6 +179,20 @@ void PcMachine::apply_pam() {
   cpu_.tlb_flush_all();
 }
 
+std::optional<std::string> PcMachine::describe_device(std::string_view name) const {
+  if (name == "pic") return pic_.describe();
+  if (name == "pit") return pit_.describe();
+  if (name == "rtc") return rtc_.describe();
+  if (name == "serial0") return com1_.describe();
+  if (name == "serial1") return com2_.describe();
+  if (name == "pci") return pci_.describe();
+  if (name == "i8042") return kbc_.describe();
+  if (name == "vga") return vga_.describe();
+  if (name == "acpi") return acpi_pm_.describe();
+  if (name == "port92") return port92_.describe();
+  return std::nullopt;
+}
+
 // A20 is the OR of port 92h's FAST_A20 and the 8042's output-port A20 gate.
 void PcMachine::update_a20() { cpu_.set_a20(port92_.a20() || kbc_a20_); }
 
@@ -234,6 +248,9 @@ PcMachine::Result PcMachine::run(const std::function<void()>& poll, u64 max_inst
                                  config_.no_reboot ? "stopping (-no-reboot)" : "resetting the machine");
         if (config_.no_reboot) return {Outcome::TripleFault};
         reset();
+        break;
+      case StopReason::Breakpoint:
+        if (on_breakpoint_) on_breakpoint_();
         break;
       case StopReason::Halted:
         // Nothing runs until an interrupt: let virtual time move on to the next device event

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/cpu.h"
@@ -83,7 +84,13 @@ class PcMachine {
   // A system reset at the next slice (the monitor's `system_reset`).
   void request_reset() { reset_requested_ = true, timeline_.wake(); }
 
-  std::string describe_pic() const { return pic_.describe(); }
+  // The debugger views of the devices, by the names the monitor's `info NAME` uses.
+  static constexpr const char* kDeviceNames[] = {"pic", "pit",   "rtc", "serial0", "serial1",
+                                                 "pci", "i8042", "vga", "acpi",    "port92"};
+  std::optional<std::string> describe_device(std::string_view name) const;
+
+  // Called when the execution engine stops before a debugger breakpoint (gdb's Z0/Z1).
+  void set_breakpoint_handler(std::function<void()> handler) { on_breakpoint_ = std::move(handler); }
 
  private:
   void apply_pam();
@@ -114,6 +121,7 @@ class PcMachine {
   FirmwareInterface firmware_;
   std::unique_ptr<PortHandler> fpu_error_port_;
 
+  std::function<void()> on_breakpoint_;
   bool power_off_ = false;
   bool quit_ = false;
   bool paused_ = false;

@@ -17,6 +17,8 @@
 #include "devices/pc/pc_machine.h"
 #include "frontends/emu/console.h"
 #include "frontends/emu/options.h"
+#include "frontends/gdbstub/gdb_server.h"
+#include "frontends/monitor/monitor.h"
 #include "translator/interpreter.h"
 #include "translator/trace.h"
 
@@ -86,6 +88,34 @@ std::FILE* open_output(const std::string& spec, std::string& error) {
   std::FILE* f = std::fopen(spec.c_str() + 5, "w");  // "file:PATH"
   if (!f) error = "cannot open '" + spec.substr(5) + "': " + std::strerror(errno);
   return f;
+}
+
+// The monitor's view of the PC.
+class PcMonitorTarget final : public MonitorTarget {
+ public:
+  explicit PcMonitorTarget(PcMachine& machine) : machine_(machine) {}
+  Cpu& cpu() override { return machine_.cpu(); }
+  std::optional<std::string> describe_device(std::string_view name) override { return machine_.describe_device(name); }
+  std::vector<std::string> device_names() const override {
+    return {std::begin(PcMachine::kDeviceNames), std::end(PcMachine::kDeviceNames)};
+  }
+  bool running() const override { return !machine_.paused(); }
+  void stop() override { machine_.set_paused(true); }
+  void cont() override { machine_.set_paused(false); }
+  void system_reset() override { machine_.request_reset(); }
+  void quit() override { machine_.request_quit(); }
+
+ private:
+  PcMachine& machine_;
+};
+
+// Prints monitor output on a raw terminal: "\n" needs a carriage return there.
+void print_monitor_output(const std::string& text) {
+  for (char c : text) {
+    if (c == '\n') std::fputc('\r', stdout);
+    std::fputc(c, stdout);
+  }
+  std::fflush(stdout);
 }
 
 int run_pc(Options opt, std::FILE* log) {
@@ -168,36 +198,90 @@ int run_pc(Options opt, std::FILE* log) {
   Tracer tracer(log, opt.trace_registers);
   if (opt.trace_in_asm) interpreter.set_trace(&tracer);
 
+  // The monitor: behind Ctrl-A c on the stdio console (QEMU's mux), unless -monitor none.
+  PcMonitorTarget monitor_target(machine);
+  Monitor monitor(monitor_target);
+  const bool monitor_enabled = opt.monitor != "none";
+
+  // The gdb server (-s, -gdb): it holds the machine between its commands. Breakpoints stop the
+  // interpreter before the instruction; stepping runs exactly one (QEMU: no interrupts taken).
+  std::unique_ptr<gdb::GdbServer> gdb_server;
+  auto gdb_session = [&](gdb::GdbStop why) {
+    gdb_server->report_stop(why);
+    for (;;) {
+      const gdb::GdbAction action = gdb_server->serve();
+      if (action == gdb::GdbAction::Kill) {
+        machine.request_quit();
+        return;
+      }
+      if (action != gdb::GdbAction::Step) return;
+      if (machine.cpu().s.halted) {
+        // A halted CPU executes its next instruction when an interrupt arrives: wait for one.
+        while (interpreter.run(1) == StopReason::Halted && !gdb_server->interrupt_requested()) {
+          machine.timeline().run_due();
+          machine.timeline().idle(10'000'000);
+        }
+      } else {
+        interpreter.step();
+      }
+      machine.timeline().run_due();
+      gdb_server->report_stop(gdb::GdbStop::Step);
+    }
+  };
+  if (!opt.gdb.empty()) {
+    gdb_server = std::make_unique<gdb::GdbServer>(machine.cpu(), interpreter);
+    if (!gdb_server->listen(opt.gdb, error)) return fail("-gdb: " + error);
+    machine.set_breakpoint_handler([&] { gdb_session(gdb::GdbStop::Breakpoint); });
+  }
+
   auto poll = [&] {
     for (std::size_t n = 0; n < backends.size(); ++n)
       if (backends[n]) backends[n]->pump(machine_ptr->com(static_cast<unsigned>(n)));
     if (requests.quit) machine_ptr->request_quit();
-    if (requests.monitor_toggle.exchange(false) && console) {
+    if (requests.monitor_toggle.exchange(false) && console && monitor_enabled) {
       console->set_monitor_mode(!console->monitor_mode());
-      std::fputs(
-          console->monitor_mode() ? "\r\nemu monitor - type 'help'; Ctrl-A c returns to the console\r\n(emu) " : "\r\n",
-          stdout);
-      std::fflush(stdout);
+      print_monitor_output(
+          console->monitor_mode() ? "\nemu monitor - type 'help'; Ctrl-A c returns to the console\n(emu) " : "\n");
     }
+    std::string line;
+    while (console && console->take_line(line)) {
+      print_monitor_output(monitor.execute(line));
+      print_monitor_output("(emu) ");
+    }
+    if (gdb_server && gdb_server->interrupt_requested()) gdb_session(gdb::GdbStop::Interrupted);
   };
+
+  if (opt.start_paused) {
+    if (gdb_server) {
+      std::fprintf(stderr, "emu: waiting for gdb on %s (-S)\n", opt.gdb.c_str());
+      gdb_server->wait_for_client();
+      gdb_session(gdb::GdbStop::Interrupted);
+    } else {
+      machine.set_paused(true);  // until the monitor's `cont`
+    }
+  }
 
   const PcMachine::Result r = machine.run(poll, opt.max_instructions);
   std::fflush(stdout);
+  int status = 0;
   switch (r.outcome) {
-    case PcMachine::Outcome::PowerOff: return 0;
-    case PcMachine::Outcome::Quit: return 0;
-    case PcMachine::Outcome::DebugExit: return r.exit_status;
-    case PcMachine::Outcome::Reset: return 0;  // -no-reboot: a reset ends the run, as in QEMU
-    case PcMachine::Outcome::TripleFault:
-      std::fprintf(stderr, "emu: triple fault at %04x:%08x (-no-reboot given)\n",
-                   machine.cpu().s.sreg(Seg::CS).selector, machine.cpu().s.eip);
-      return 1;
+    case PcMachine::Outcome::PowerOff:
+    case PcMachine::Outcome::Quit:
+    case PcMachine::Outcome::Reset:  // -no-reboot: a reset ends the run, as in QEMU
+      break;
     case PcMachine::Outcome::InstructionLimit:
       std::fprintf(stderr, "emu: stopped after %llu instructions (-max-insns)\n",
                    static_cast<unsigned long long>(opt.max_instructions));
-      return 0;
+      break;
+    case PcMachine::Outcome::DebugExit: status = r.exit_status; break;
+    case PcMachine::Outcome::TripleFault:
+      std::fprintf(stderr, "emu: triple fault at %04x:%08x (-no-reboot given)\n",
+                   machine.cpu().s.sreg(Seg::CS).selector, machine.cpu().s.eip);
+      status = 1;
+      break;
   }
-  return 0;
+  if (gdb_server) gdb_server->report_exit(status);
+  return status;
 }
 
 }  // namespace

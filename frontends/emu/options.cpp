@@ -132,7 +132,7 @@ const char* usage_text() {
          "  -display none     no window\n"
          "  -serial DEV       COM1, then COM2 if given again: stdio, file:PATH,\n"
          "                    tcp:HOST:PORT,server[,nowait], null, none\n"
-         "  -monitor DEV      the monitor: stdio (with -nographic it is behind Ctrl-A c), none\n"
+         "  -monitor DEV      stdio: the monitor, behind Ctrl-A c on the console; none: no monitor\n"
          "  -debugcon DEV     port 0xE9 output: stdio, file:PATH, null\n"
          "  -postcode file:PATH[,port=N]...  log writes to port 0x80 (and the ports named)\n"
          "Time:\n"
@@ -216,8 +216,8 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
       o.serial.push_back(v);
     } else if (a == "-monitor") {
       if (!value(o.monitor)) return std::nullopt;
-      if (o.monitor != "stdio" && o.monitor != "none" && o.monitor.rfind("tcp:", 0) != 0) {
-        error = "-monitor: '" + o.monitor + "' is not stdio, none or tcp:HOST:PORT,server";
+      if (o.monitor != "stdio" && o.monitor != "none") {
+        error = "-monitor: '" + o.monitor + "' is not stdio or none (a socket monitor comes with the debugger work)";
         return std::nullopt;
       }
     } else if (a == "-debugcon") {
