@@ -129,7 +129,7 @@ const char* usage_text() {
          "  -append TEXT      the kernel command line\n"
          "Console and devices:\n"
          "  -nographic        no window: COM1 on stdio with Ctrl-A escapes (Ctrl-A h: help)\n"
-         "  -display none     no window\n"
+         "  -display none     no window (the only display until the SDL window lands)\n"
          "  -serial DEV       COM1, then COM2 if given again: stdio, file:PATH,\n"
          "                    tcp:HOST:PORT,server[,nowait], null, none\n"
          "  -monitor DEV      stdio: the monitor, behind Ctrl-A c on the console; none: no monitor\n"
@@ -198,8 +198,12 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
     } else if (a == "-display") {
       if (!value(v)) return std::nullopt;
       const std::string type = v.substr(0, v.find(','));
-      if (type != "none" && type != "sdl") {
-        error = "-display: '" + type + "' is not a display emu has (none, sdl)";
+      if (type == "sdl") {
+        error = "-display: the SDL window is not built yet; use -display none or -nographic";
+        return std::nullopt;
+      }
+      if (type != "none") {
+        error = "-display: '" + type + "' is not a display emu has (none)";
         return std::nullopt;
       }
       o.display = type;
