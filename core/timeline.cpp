@@ -29,8 +29,17 @@ u64 Timeline::source_reading() const {
 u64 Timeline::now() const {
   // The bias is chosen with wrap-around arithmetic, so the sum is exact even when a source's
   // reading was larger than the time it was attached at.
-  last_now_ = std::max(last_now_, bias_ns_ + source_reading());
+  u64 t = bias_ns_ + source_reading();
+  if (source_ == Source::Host && !queue_.empty()) t = std::min(t, queue_.begin()->first.first);
+  last_now_ = std::max(last_now_, t);
   return last_now_;
+}
+
+void Timeline::limit_lag(u64 max_lag_ns) {
+  if (source_ != Source::Host) return;
+  const u64 host = bias_ns_ + source_reading();
+  const u64 t = now();
+  if (host > t + max_lag_ns) bias_ns_ -= host - (t + max_lag_ns);
 }
 
 void Timeline::set_now(u64 ns) {

@@ -55,8 +55,15 @@ class Timeline {
   // QEMU accepts shift values 0..10 (1 ns .. ~1 µs per instruction).
   static constexpr unsigned kMaxShift = 10;
 
-  // The current virtual time.
+  // The current virtual time. In real-time mode it follows the host clock but never passes an
+  // event that has not run yet: when emulation falls behind, virtual time waits at the event's
+  // deadline until the machine runs it, so a device never skips a tick (a PIT whose interrupts
+  // went missing would make the guest's clocks disagree, and Linux then distrusts its TSC).
   u64 now() const;
+  // Real-time mode: lets virtual time fall at most `max_lag_ns` behind the host clock; beyond
+  // that the difference is dropped, as if the machine had been paused (a host that stopped
+  // emu for seconds must not make the guest replay every tick it missed).
+  void limit_lag(u64 max_lag_ns);
 
   // Schedules `callback` to run once when virtual time reaches `when_ns` (a time in the past
   // runs at the next advance). Returns the event's id for cancel().

@@ -39,6 +39,7 @@ FirmwareLayout layout_for(const PcConfig& c) {
 
 constexpr u64 kSliceInstructions = 200'000;  // between polls of the frontends
 constexpr u64 kIdleWaitNs = 10'000'000;      // a halted CPU sleeps at most this long
+constexpr u64 kMaxLagNs = 200'000'000;       // real-time mode: how far guest time may trail the host
 
 }  // namespace
 
@@ -242,6 +243,7 @@ PcMachine::Result PcMachine::run(const std::function<void()>& poll, u64 max_inst
     StopReason why = StopReason::Budget;
     if (budget > 0) why = engine_->run(budget);
     timeline_.run_due();
+    timeline_.limit_lag(kMaxLagNs);
     switch (why) {
       case StopReason::TripleFault:
         GuestLog::instance().log("cpu", "triple fault at %04x:%08x: %s", cpu_.s.sreg(Seg::CS).selector, cpu_.s.eip,

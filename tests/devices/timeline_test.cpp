@@ -2,7 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/serializer.h"
@@ -132,4 +134,32 @@ TEST_CASE("timeline: the current time round-trips through the serializer") {
   CHECK(b.now() == 123'456'789);
   instructions += 1;
   CHECK(b.now() == 123'456'793);
+}
+
+TEST_CASE("timeline: real-time mode waits at an event that has not run; lag beyond the limit is dropped") {
+  Timeline t;
+  t.use_host_clock();
+  const u64 start = t.now();
+  int fired = 0;
+  t.schedule(start + 1'000'000, [&](u64) { ++fired; });  // 1 ms
+  t.schedule(start + 2'000'000, [&](u64) { ++fired; });  // 2 ms
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // The host is 5 ms on; the clock stops at the first deadline until it runs.
+  CHECK(t.now() == start + 1'000'000);
+  t.run_due();
+  CHECK(fired == 1);
+  CHECK(t.now() == start + 2'000'000);
+  t.run_due();
+  CHECK(fired == 2);
+  CHECK(t.now() >= start + 5'000'000);
+  // 5 ms behind the host at most 1 ms later: limit_lag drops the rest.
+  t.schedule(t.now() + 100'000, [&](u64) { ++fired; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const u64 held = t.now();
+  t.limit_lag(1'000'000);
+  t.run_due();
+  CHECK(fired == 3);
+  const u64 after = t.now();
+  CHECK(after >= held);
+  CHECK(after <= held + 1'000'000 + 500'000);  // within the limit (plus the time this took)
 }
