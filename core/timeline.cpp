@@ -22,6 +22,8 @@ u64 Timeline::source_reading() const {
     case Source::Manual: return 0;
     case Source::Instructions: return *instructions_ << shift_;
     case Source::Host: return host_monotonic_ns() - host_origin_ns_;
+    case Source::Paced:
+      return epoch_reading_ + static_cast<u64>(static_cast<double>(*instructions_ - epoch_instructions_) * rate_ns_);
   }
   return 0;
 }
@@ -33,13 +35,6 @@ u64 Timeline::now() const {
   if (source_ == Source::Host && !queue_.empty()) t = std::min(t, queue_.begin()->first.first);
   last_now_ = std::max(last_now_, t);
   return last_now_;
-}
-
-void Timeline::limit_lag(u64 max_lag_ns) {
-  if (source_ != Source::Host) return;
-  const u64 host = bias_ns_ + source_reading();
-  const u64 t = now();
-  if (host > t + max_lag_ns) bias_ns_ -= host - (t + max_lag_ns);
 }
 
 void Timeline::set_now(u64 ns) {
@@ -61,6 +56,45 @@ void Timeline::use_host_clock() {
   instructions_ = nullptr;
   host_origin_ns_ = host_monotonic_ns();
   set_now(t);
+}
+
+void Timeline::use_paced_clock(const u64* instructions) {
+  const u64 t = now();
+  source_ = Source::Paced;
+  instructions_ = instructions;
+  epoch_instructions_ = *instructions;
+  epoch_reading_ = 0;
+  host_origin_ns_ = epoch_host_ns_ = host_monotonic_ns();
+  host_bias_ns_ = t;
+  idle_host_ns_ = 0;
+  set_now(t);
+}
+
+void Timeline::pace() {
+  if (source_ != Source::Paced) return;
+  const u64 host = host_monotonic_ns();
+  const u64 host_elapsed = host - epoch_host_ns_;
+  if (host_elapsed < kPaceEpochNs) return;
+  const u64 instructions = *instructions_ - epoch_instructions_;
+  const u64 t = now();
+  i64 behind = static_cast<i64>(host_virtual(host) - t);
+  if (behind > static_cast<i64>(kMaxLagNs)) {
+    host_bias_ns_ -= static_cast<u64>(behind) - kMaxLagNs;
+    behind = static_cast<i64>(kMaxLagNs);
+  }
+  // The rate that would have matched the host while the CPU ran (sleeping in idle() moved both
+  // clocks together), corrected by a quarter of the gap per epoch, never below a quarter of it.
+  const double running = static_cast<double>(host_elapsed - std::min(idle_host_ns_, host_elapsed));
+  // A new epoch starts at the current reading (taken at the old rate), so the clock stays
+  // continuous.
+  epoch_reading_ = source_reading();
+  epoch_instructions_ = *instructions_;
+  epoch_host_ns_ = host;
+  idle_host_ns_ = 0;
+  if (instructions >= 10'000 && running > 0) {
+    const double target = std::max(running + static_cast<double>(behind) / 4, running / 4);
+    rate_ns_ = std::clamp(target / static_cast<double>(instructions), 0.05, 10'000.0);
+  }
 }
 
 Timeline::EventId Timeline::schedule(u64 when_ns, Callback callback) {
@@ -106,10 +140,11 @@ std::optional<u64> Timeline::next_event_ns() const {
 }
 
 std::optional<u64> Timeline::instructions_until_next_event() const {
-  if (source_ != Source::Instructions || queue_.empty()) return std::nullopt;
+  if ((source_ != Source::Instructions && source_ != Source::Paced) || queue_.empty()) return std::nullopt;
   const u64 when = queue_.begin()->first.first;
   const u64 t = now();
   if (when <= t) return 0;
+  if (source_ == Source::Paced) return static_cast<u64>(static_cast<double>(when - t) / rate_ns_) + 1;
   // Round up: the event is due after the instruction that reaches or passes its deadline.
   const u64 per_insn = u64{1} << shift_;
   return (when - t + per_insn - 1) >> shift_;
@@ -117,6 +152,22 @@ std::optional<u64> Timeline::instructions_until_next_event() const {
 
 bool Timeline::idle(u64 max_wait_ns) {
   const std::optional<u64> next = next_event_ns();
+  if (source_ == Source::Paced) {
+    // Skip to the next event as the instruction clock does, then let the host catch up with
+    // the time skipped (or until input arrives): a halted guest runs in real time.
+    if (next) advance_to(*next);
+    const u64 host = host_monotonic_ns();
+    const u64 t = now();
+    const u64 ahead = t > host_virtual(host) ? t - host_virtual(host) : 0;
+    const u64 wait_ns = next ? std::min(ahead, max_wait_ns) : max_wait_ns;
+    {
+      std::unique_lock lock(wake_mutex_);
+      wake_cv_.wait_for(lock, std::chrono::nanoseconds(wait_ns), [this] { return wake_requested_; });
+      wake_requested_ = false;
+    }
+    idle_host_ns_ += host_monotonic_ns() - host;
+    return true;
+  }
   if (source_ != Source::Host) {
     // Deterministic: nothing runs on host time, so a halted CPU skips straight to its next
     // event (QEMU's icount warp). Without an event the machine would halt forever.

@@ -6,7 +6,13 @@
 //   - the instruction clock (`-icount shift=N`, QEMU's spelling): every retired instruction is
 //     2^N ns, so time is a function of the guest's own progress and two runs of the same guest
 //     see the same times — tests, teaching labs, later record/replay;
-//   - the host clock (real-time mode): virtual time follows the host's monotonic clock.
+//   - the host clock: virtual time follows the host's monotonic clock;
+//   - the paced instruction clock (real-time mode, QEMU's `-icount shift=auto` idea): time is
+//     retired instructions times a rate, and the rate is re-estimated every few milliseconds of
+//     host time so that virtual time keeps up with the host clock on average. Between
+//     re-estimates time is a function of the guest's progress, so a slow or descheduled emulator
+//     never makes the guest's clocks disagree (Linux calibrates its TSC against the PIT and
+//     distrusts clocks that jump) and device events fall on exact instructions.
 // Whatever the source, now() never goes backwards: skipping ahead (advance_to() past the
 // source's reading, as a halted CPU does to reach its next timer) adds a bias to the source.
 //
@@ -36,7 +42,7 @@ class Timeline {
  public:
   using EventId = u64;  // 0 is never a valid id
   using Callback = std::function<void(u64 deadline_ns)>;
-  enum class Source : u8 { Manual, Instructions, Host };
+  enum class Source : u8 { Manual, Instructions, Host, Paced };
 
   static constexpr u64 kNsPerSecond = 1'000'000'000;
 
@@ -48,22 +54,26 @@ class Timeline {
   // CPU's `counters.instructions`). The counter must outlive the timeline. The current time is
   // kept: switching sources never moves time.
   void use_instruction_clock(const u64* instructions, unsigned shift);
-  // Real-time mode: time follows the host's monotonic clock from now on.
+  // Time follows the host's monotonic clock from now on.
   void use_host_clock();
+  // Real-time mode for a machine: the paced instruction clock over `*instructions`.
+  void use_paced_clock(const u64* instructions);
+  // Paced clock: re-estimates the rate when an epoch (kPaceEpochNs of host time) has passed;
+  // the machine's run loop calls it between CPU slices. Lag beyond kMaxLagNs is dropped, as if
+  // the machine had been paused.
+  void pace();
+  static constexpr u64 kPaceEpochNs = 10'000'000;
+  static constexpr u64 kMaxLagNs = 200'000'000;
+  double ns_per_instruction() const { return rate_ns_; }
   Source source() const { return source_; }
   unsigned icount_shift() const { return shift_; }
   // QEMU accepts shift values 0..10 (1 ns .. ~1 µs per instruction).
   static constexpr unsigned kMaxShift = 10;
 
-  // The current virtual time. In real-time mode it follows the host clock but never passes an
-  // event that has not run yet: when emulation falls behind, virtual time waits at the event's
-  // deadline until the machine runs it, so a device never skips a tick (a PIT whose interrupts
-  // went missing would make the guest's clocks disagree, and Linux then distrusts its TSC).
+  // The current virtual time. With the host clock it never passes an event that has not run
+  // yet: when the machine falls behind, time waits at the event's deadline until it runs, so a
+  // device never skips a tick.
   u64 now() const;
-  // Real-time mode: lets virtual time fall at most `max_lag_ns` behind the host clock; beyond
-  // that the difference is dropped, as if the machine had been paused (a host that stopped
-  // emu for seconds must not make the guest replay every tick it missed).
-  void limit_lag(u64 max_lag_ns);
 
   // Schedules `callback` to run once when virtual time reaches `when_ns` (a time in the past
   // runs at the next advance). Returns the event's id for cancel().
@@ -109,7 +119,8 @@ class Timeline {
 
  private:
   u64 source_reading() const;  // the source's raw reading, without the bias
-  void set_now(u64 ns);        // re-bias so that now() == ns
+  u64 host_virtual(u64 host_ns) const { return host_ns - host_origin_ns_ + host_bias_ns_; }
+  void set_now(u64 ns);  // re-bias so that now() == ns
 
   Source source_ = Source::Manual;
   const u64* instructions_ = nullptr;
@@ -117,6 +128,11 @@ class Timeline {
   u64 host_origin_ns_ = 0;
   u64 bias_ns_ = 0;           // now() = bias_ns_ + source_reading()
   mutable u64 last_now_ = 0;  // guards monotonicity against the host clock's granularity
+  // Paced clock: reading = epoch_reading_ + (instructions - epoch_instructions_) * rate_ns_.
+  double rate_ns_ = 5.0;  // a first guess: 200 MIPS
+  u64 epoch_instructions_ = 0, epoch_reading_ = 0, epoch_host_ns_ = 0;
+  u64 idle_host_ns_ = 0;  // host time slept in idle() during this epoch
+  u64 host_bias_ns_ = 0;  // where the host clock's virtual counterpart started
 
   // Pending events ordered by (deadline, sequence number = id): ids increase, so events at the
   // same deadline run in the order they were scheduled.

@@ -39,7 +39,6 @@ FirmwareLayout layout_for(const PcConfig& c) {
 
 constexpr u64 kSliceInstructions = 200'000;  // between polls of the frontends
 constexpr u64 kIdleWaitNs = 10'000'000;      // a halted CPU sleeps at most this long
-constexpr u64 kMaxLagNs = 200'000'000;       // real-time mode: how far guest time may trail the host
 
 }  // namespace
 
@@ -65,7 +64,7 @@ PcMachine::PcMachine(const PcConfig& config)
   if (config.icount_shift)
     timeline_.use_instruction_clock(&cpu_.counters.instructions, *config.icount_shift);
   else
-    timeline_.use_host_clock();
+    timeline_.use_paced_clock(&cpu_.counters.instructions);
   cpu_.tsc_clock = [this] { return timeline_.now(); };
 
   // The BIOS ROM: at the top of the 4 GiB space (the reset vector), and its last 128 KiB (or
@@ -230,7 +229,7 @@ PcMachine::Result PcMachine::run(const std::function<void()>& poll, u64 max_inst
       // the host clock, the gap is skipped: see Timeline's bias.)
       const u64 now = timeline_.now();
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      if (timeline_.source() == Timeline::Source::Host) timeline_.rebase(now);
+      if (timeline_.source() != Timeline::Source::Instructions) timeline_.rebase(now);
       continue;
     }
     u64 budget = kSliceInstructions;
@@ -243,7 +242,7 @@ PcMachine::Result PcMachine::run(const std::function<void()>& poll, u64 max_inst
     StopReason why = StopReason::Budget;
     if (budget > 0) why = engine_->run(budget);
     timeline_.run_due();
-    timeline_.limit_lag(kMaxLagNs);
+    timeline_.pace();
     switch (why) {
       case StopReason::TripleFault:
         GuestLog::instance().log("cpu", "triple fault at %04x:%08x: %s", cpu_.s.sreg(Seg::CS).selector, cpu_.s.eip,
@@ -258,6 +257,7 @@ PcMachine::Result PcMachine::run(const std::function<void()>& poll, u64 max_inst
         // Nothing runs until an interrupt: let virtual time move on to the next device event
         // (at once in deterministic mode; sleeping on the host clock otherwise).
         if (!timeline_.idle(kIdleWaitNs)) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        timeline_.run_due();
         break;
       default: break;
     }

@@ -136,7 +136,7 @@ TEST_CASE("timeline: the current time round-trips through the serializer") {
   CHECK(b.now() == 123'456'793);
 }
 
-TEST_CASE("timeline: real-time mode waits at an event that has not run; lag beyond the limit is dropped") {
+TEST_CASE("timeline: the host clock waits at an event that has not run") {
   Timeline t;
   t.use_host_clock();
   const u64 start = t.now();
@@ -152,14 +152,31 @@ TEST_CASE("timeline: real-time mode waits at an event that has not run; lag beyo
   t.run_due();
   CHECK(fired == 2);
   CHECK(t.now() >= start + 5'000'000);
-  // 5 ms behind the host at most 1 ms later: limit_lag drops the rest.
-  t.schedule(t.now() + 100'000, [&](u64) { ++fired; });
-  std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  const u64 held = t.now();
-  t.limit_lag(1'000'000);
+}
+
+TEST_CASE("timeline: the paced clock counts instructions at a rate that tracks the host") {
+  u64 instructions = 0;
+  Timeline t;
+  t.use_paced_clock(&instructions);
+  const u64 start = t.now();
+  const double initial = t.ns_per_instruction();
+  instructions += 1000;
+  CHECK(t.now() == start + static_cast<u64>(1000 * initial));
+  // Between re-estimates, time is a function of the instructions alone, and events fall on them.
+  bool fired = false;
+  t.schedule(t.now() + 100 * static_cast<u64>(initial), [&](u64) { fired = true; });
+  const u64 budget = *t.instructions_until_next_event();
+  CHECK(budget >= 100);
+  CHECK(budget <= 101);
+  instructions += budget;
   t.run_due();
-  CHECK(fired == 3);
-  const u64 after = t.now();
-  CHECK(after >= held);
-  CHECK(after <= held + 1'000'000 + 500'000);  // within the limit (plus the time this took)
+  CHECK(fired);
+  // 20 ms of host time for 20,000 instructions: about 1000 ns each once re-estimated.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  instructions += 20'000;
+  const u64 before = t.now();
+  t.pace();
+  CHECK(t.now() == before);  // continuous across the re-estimate
+  CHECK(t.ns_per_instruction() > 200.0);
+  CHECK(t.ns_per_instruction() < 10'000.0);
 }

@@ -19,11 +19,13 @@ using emu::test::TestMachine;
 
 namespace {
 
-// A client that sends what the test queued and records what the server wrote.
+// A client that sends what the test queued and records what the server wrote. The record lives
+// in the Session, so it outlives the connection the server drops on detach.
 struct ScriptedConnection : GdbConnection {
-  std::string input, output;
+  std::string input;
+  std::string* output = nullptr;
   bool write(std::string_view bytes) override {
-    output += bytes;
+    *output += bytes;
     return true;
   }
   bool read(std::string& out, bool wait) override {
@@ -38,13 +40,15 @@ struct Session {
   TestMachine m;
   GdbServer server{m.cpu, m.interp};
   ScriptedConnection* client = nullptr;
+  std::string output;
   Session() {
     auto c = std::make_unique<ScriptedConnection>();
+    c->output = &output;
     client = c.get();
     server.attach(std::move(c));
   }
   void send(const std::string& packet) { client->input += frame(packet); }
-  std::string take_output() { return std::exchange(client->output, {}); }
+  std::string take_output() { return std::exchange(output, {}); }
   // The reply data of a single packet, through handle_packet.
   std::string ask(const std::string& packet) {
     std::optional<GdbAction> action;
