@@ -116,11 +116,13 @@ void AddressSpace::write(u32 paddr, unsigned size, u32 value) {
 }
 
 u32 AddressSpace::port_read(u16 port, unsigned size) {
+  if (port_hook_) port_hook_(port);
   if (PortHandler* h = ports_[port]) return h->port_read(port, size);
   return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;  // nothing answers: the bus floats high
 }
 
 void AddressSpace::port_write(u16 port, unsigned size, u32 value) {
+  if (port_hook_) port_hook_(port);
   if (PortHandler* h = ports_[port]) h->port_write(port, size, value);
 }
 

@@ -74,6 +74,9 @@ class AddressSpace {
 
   u32 port_read(u16 port, unsigned size);
   void port_write(u16 port, unsigned size, u32 value);
+  // Called before every port access (the machine charges bus time for it: an ISA cycle takes
+  // about a microsecond, and guests rely on that).
+  void set_port_access_hook(std::function<void(u16 port)> hook) { port_hook_ = std::move(hook); }
 
   // Pages that hold translated code (one bit per RAM page). Writes to these pages never take a
   // TLB fast path; they reach write() and the listener.
@@ -124,6 +127,7 @@ class AddressSpace {
   std::vector<bool> code_pages_;
   std::vector<PortHandler*> ports_;
   CodeWriteListener* listener_ = nullptr;
+  std::function<void(u16)> port_hook_;
   u32 a20_mask_ = 0xFFFFFFFFu;
   u8 shadow_[(kShadowEnd - kShadowBase) >> 12] = {};
   bool shadow_controlled_ = false;

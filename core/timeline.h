@@ -89,6 +89,11 @@ class Timeline {
   // Callbacks may schedule and cancel events, including ones due in this same advance. With
   // the manual clock, time steps through the events (a callback's now() is its deadline).
   void advance_to(u64 ns);
+  // Charges `ns` of virtual time that passes without instructions retiring (a slow bus cycle)
+  // to the instruction clocks; the host clock measures such time by itself.
+  void stall(u64 ns) {
+    if (source_ == Source::Instructions || source_ == Source::Paced) bias_ns_ += ns;
+  }
   // Makes now() read `ns` from this moment on, without running events: a paused machine's clock
   // resumes where it stopped instead of jumping over the pause. `ns` must not be in the past.
   void rebase(u64 ns) { set_now(std::max(ns, last_now_)); }

@@ -38,7 +38,9 @@ FirmwareLayout layout_for(const PcConfig& c) {
 }
 
 constexpr u64 kSliceInstructions = 200'000;  // between polls of the frontends
-constexpr u64 kIdleWaitNs = 10'000'000;      // a halted CPU sleeps at most this long
+constexpr u64 kIsaCycleNs = 1'000;
+constexpr u16 kIsaPortLimit = 0x400;
+constexpr u64 kIdleWaitNs = 10'000'000;  // a halted CPU sleeps at most this long
 
 }  // namespace
 
@@ -137,6 +139,12 @@ PcMachine::PcMachine(const PcConfig& config)
   bus_.map_ports(FirmwareInterface::kPort, 1, &firmware_);
   static_assert(FirmwareInterface::kPort == 0x6F0);
   for (u16 port : config.capture_ports) bus_.map_ports(port, 1, &port_capture_);
+  // An ISA I/O cycle takes about a microsecond (8 MHz bus, wait states), and software counts on
+  // it: Linux waits for the PIT to load a count by reading it once, and delays with writes to
+  // port 80h. PCI, ACPI and firmware ports (400h and up on this machine) cost nothing extra.
+  bus_.set_port_access_hook([this](u16 port) {
+    if (port < kIsaPortLimit) timeline_.stall(kIsaCycleNs);
+  });
   fpu_error_port_ = std::make_unique<FpuErrorPort>(cpu_);
   bus_.map_ports(0xF0, 1, fpu_error_port_.get());
 

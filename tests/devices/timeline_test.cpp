@@ -180,3 +180,14 @@ TEST_CASE("timeline: the paced clock counts instructions at a rate that tracks t
   CHECK(t.ns_per_instruction() > 200.0);
   CHECK(t.ns_per_instruction() < 10'000.0);
 }
+
+TEST_CASE("timeline: a stall adds time to the instruction clock and survives later instructions") {
+  u64 instructions = 10;
+  Timeline t;
+  t.use_instruction_clock(&instructions, 0);
+  const u64 start = t.now();
+  t.stall(1000);  // an ISA bus cycle
+  CHECK(t.now() == start + 1000);
+  instructions += 5;
+  CHECK(t.now() == start + 1005);
+}
