@@ -18,6 +18,12 @@ packages=(
   qemu-system-x86
   # the gdb stub's end-to-end test drives the real gdb
   gdb
+  # storage tests: qemu-img cross-checks, ext2 images, bootable ISOs (ISOLINUX, GRUB), SeaBIOS
+  qemu-utils e2fsprogs xorriso isolinux syslinux-common grub-pc-bin grub-common mtools seabios
+  # network tests read pcap dumps; the window's tests run under Xvfb and type with xdotool
+  tshark xvfb xdotool imagemagick
+  # rebuilds in several build directories (meson uses ccache when it is installed)
+  ccache
   # fetching Debian's i386 packages for guest images and the decoder corpus
   dpkg-dev ca-certificates
 )

@@ -4,6 +4,7 @@ banner                  db "emu BIOS 0.1 (i440FX + PIIX3)", 13, 10, 0
 booting_linux           db "Booting Linux from -kernel", 13, 10, 0
 booting_multiboot       db "Booting a Multiboot kernel from -kernel", 13, 10, 0
 no_boot_device          db "No bootable device.", 13, 10, 0
+press_esc_for_menu      db 13, 10, "Press ESC for boot menu.", 13, 10, 0
 tables_failed           db "emu: the firmware tables did not fit", 13, 10, 0
 nmi_message             db "emu BIOS: NMI (parity or I/O channel check)", 13, 10, 0
 unsupported_mode_message db "emu BIOS: int 10h: only text modes 02h and 03h are available", 13, 10, 0

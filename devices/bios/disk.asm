@@ -1,50 +1,20 @@
 ; ---- int 13h: disk services -----------------------------------------------------------------
-; This machine has no disk controller yet (IDE comes with the storage work), so int 13h answers
-; every drive the way a BIOS answers for a drive that is not there: AH=15h (get type) says
-; "no drive" with CF clear, everything else fails with AH = 01h (invalid function or drive) and
-; CF set. Each call's status is kept in the BDA (0441h floppies, 0474h hard disks), where AH=01h
-; reads it back: AH = the last status, CF set unless it was 00h (IBM PC/AT BIOS, "Return Status").
+; Hard disks (80h, 81h, ...), CD-ROMs (E0h, ...) and El Torito's emulated floppy (00h) or hard
+; disk (80h): the IBM CHS functions (00h-04h, 08h, 0Ch-11h, 14h, 15h) and the EDD 3.0
+; extensions (41h-49h), plus El Torito's 4Bh. All of it is done by emu's C++ half
+; (disk_services.cpp, FW_DISK_SERVICE), which checks every drive number, CHS value, packet and
+; buffer: this handler only hands over the caller's AX and DX (the hypercall itself needs both
+; registers) on the stack, and takes the results back the same way, CF included. The status of
+; each call is kept in the BDA (0441h diskettes, 0474h hard disks) for AH=01h.
 
 int13_disk:
         sti
-        cmp     ah, 01h
-        je      .status
-        cmp     ah, 15h
-        je      .no_drive
-        mov     ah, 01h
-        call    disk_keep_status
-        jmp     return_carry_set
-.no_drive:
-        xor     ah, ah
-        call    disk_keep_status
+        push    dx
+        push    ax
+        mov     dx, FW_HYPERCALL_PORT
+        mov     al, FW_DISK_SERVICE
+        out     dx, al                  ; CF, AX/DX on the stack and the other registers answered
+        pop     ax
+        pop     dx
+        jc      return_carry_set
         jmp     return_carry_clear
-.status:
-        push    ds
-        push    bx
-        call    disk_status_address
-        mov     ah, [bx]
-        pop     bx
-        pop     ds
-        test    ah, ah
-        jnz     return_carry_set
-        jmp     return_carry_clear
-
-; DS:BX := the BDA byte that keeps the last status of drive DL.
-disk_status_address:
-        mov     bx, BDA_SEG
-        mov     ds, bx
-        mov     bx, BDA_FLOPPY_STATUS
-        test    dl, 80h
-        jz      .done
-        mov     bx, BDA_DISK_STATUS
-.done:  ret
-
-; Keeps AH as drive DL's last status.
-disk_keep_status:
-        push    ds
-        push    bx
-        call    disk_status_address
-        mov     [bx], ah
-        pop     bx
-        pop     ds
-        ret

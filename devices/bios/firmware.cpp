@@ -265,6 +265,9 @@ void FirmwareInterface::port_write(u16, unsigned, u32 value) {
   switch (static_cast<u8>(value)) {
     case kBuildTables: build_tables(); break;
     case kLoadKernel: load_kernel(); break;
+    case kDiskService: disk_service(); break;
+    case kBootDevice: boot_device(); break;
+    case kBootMenu: boot_menu(); break;
     default: GuestLog::instance().log("firmware", "unknown hypercall %02x", value & 0xFF); cpu_.s.flags.set_cf(true);
   }
 }
@@ -272,6 +275,7 @@ void FirmwareInterface::port_write(u16, unsigned, u32 value) {
 // FW_BUILD_TABLES: ES:DI = E820 buffer, CX = its capacity in entries; EBX = the anchor area,
 // ESI = its size. Returns CX = entries written; CF set when something was refused.
 void FirmwareInterface::build_tables() {
+  if (disks_) disks_->post();
   CpuState& s = cpu_.s;
   AddressSpace& bus = cpu_.bus;
   const std::vector<E820Entry> map = layout_.memory_map();
@@ -322,6 +326,44 @@ void FirmwareInterface::load_kernel() {
       break;
     case KernelEntry::Kind::None: break;
   }
+}
+
+// FW_DISK_SERVICE: int 13h, the caller's AX and DX on the stack (disk_services.h).
+void FirmwareInterface::disk_service() {
+  if (disks_) {
+    disks_->int13();
+    return;
+  }
+  cpu_.s.flags.set_cf(true);
+}
+
+// FW_BOOT_DEVICE: CL = the boot menu entry (0 = follow the boot order), ES:DI = a buffer of SI
+// bytes for the messages to print. Returns EAX = FW_BOOT_SECTOR with DL = the drive and BX:CX =
+// where to start, or FW_BOOT_NONE.
+void FirmwareInterface::boot_device() {
+  CpuState& s = cpu_.s;
+  const u32 message = s.sreg(Seg::ES).base + (s.gpr[EDI] & 0xFFFF);
+  const auto target = disks_ ? disks_->boot(s.gpr[ECX] & 0xFF, message, s.gpr[ESI] & 0xFFFF) : std::nullopt;
+  if (!target) {
+    s.gpr[EAX] = static_cast<u32>(KernelEntry::Kind::None);
+    return;
+  }
+  s.gpr[EAX] = kBootSector;
+  s.gpr[EDX] = target->drive;
+  s.gpr[EBX] = target->segment;
+  s.gpr[ECX] = target->offset;
+}
+
+// FW_BOOT_MENU: ES:DI = a buffer of CX bytes. Returns EAX = 0 when -boot did not ask for a menu,
+// else 1 with the menu text (NUL-terminated) in the buffer.
+void FirmwareInterface::boot_menu() {
+  CpuState& s = cpu_.s;
+  if (!disks_ || !disks_->boot_menu()) {
+    s.gpr[EAX] = 0;
+    return;
+  }
+  disks_->write_menu(s.sreg(Seg::ES).base + (s.gpr[EDI] & 0xFFFF), s.gpr[ECX] & 0xFFFF);
+  s.gpr[EAX] = 1;
 }
 
 }  // namespace emu

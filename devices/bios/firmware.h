@@ -8,6 +8,7 @@
 
 #include "core/address_space.h"
 #include "core/cpu.h"
+#include "devices/bios/disk_services.h"
 
 namespace emu {
 
@@ -68,7 +69,11 @@ struct KernelEntry {
 class FirmwareInterface final : public PortHandler {
  public:
   static constexpr u16 kPort = 0x6F0;
-  static constexpr u8 kBuildTables = 0x01, kLoadKernel = 0x02;
+  static constexpr u8 kBuildTables = 0x01, kLoadKernel = 0x02, kDiskService = 0x03, kBootDevice = 0x04,
+                     kBootMenu = 0x05;
+  // FW_BOOT_DEVICE's answer in EAX when a boot sector or El Torito image is loaded (FW_LOAD_KERNEL
+  // uses 0-2).
+  static constexpr u32 kBootSector = 3;
 
   FirmwareInterface(Cpu& cpu, const FirmwareLayout& layout, std::function<KernelEntry()> load_kernel)
       : cpu_(cpu), layout_(layout), load_kernel_(std::move(load_kernel)) {}
@@ -77,14 +82,20 @@ class FirmwareInterface final : public PortHandler {
   void port_write(u16 port, unsigned size, u32 value) override;
 
   const FirmwareLayout& layout() const { return layout_; }
+  // int 13h and the disk boot; without them the BIOS has no drives.
+  void set_disk_services(BiosDiskServices* disks) { disks_ = disks; }
 
  private:
   void build_tables();
   void load_kernel();
+  void disk_service();
+  void boot_device();
+  void boot_menu();
 
   Cpu& cpu_;
   FirmwareLayout layout_;
   std::function<KernelEntry()> load_kernel_;
+  BiosDiskServices* disks_ = nullptr;
 };
 
 }  // namespace emu

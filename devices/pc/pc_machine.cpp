@@ -1,5 +1,6 @@
 #include "devices/pc/pc_machine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -60,6 +61,8 @@ PcMachine::PcMachine(const PcConfig& config)
         if (engine_) engine_->request_stop();
       }),
       port_capture_(config.port_capture),
+      dma_(bus_),
+      disks_(cpu_, dma_),
       firmware_(cpu_, layout_for(config), [this] {
         return config_.kernel ? load_kernel(bus_, firmware_.layout(), *config_.kernel) : KernelEntry{};
       }) {
@@ -134,9 +137,10 @@ PcMachine::PcMachine(const PcConfig& config)
   bus_.map_ports(SystemControlPortA::kPort, 1, &port92_);
   bus_.map_ports(acpi_pm::kSmiCommandPort, 2, &acpi_pm_.apm_ports());
   bus_.map_ports(acpi_pm::kGpe0Block, acpi_pm::kGpe0Length, &acpi_pm_.gpe0_ports());
-  bus_.map_ports(DebugCon::kPort, 1, &debugcon_);
+  bus_.map_ports(config.debugcon_port, 1, &debugcon_);
   bus_.map_ports(DebugExit::kPort, 1, &debug_exit_);
   bus_.map_ports(FirmwareInterface::kPort, 1, &firmware_);
+  attach_drives();
   static_assert(FirmwareInterface::kPort == 0x6F0);
   for (u16 port : config.capture_ports) bus_.map_ports(port, 1, &port_capture_);
   // An ISA I/O cycle takes about a microsecond (8 MHz bus, wait states), and software counts on
@@ -150,9 +154,32 @@ PcMachine::PcMachine(const PcConfig& config)
 
   PcCmosConfig cmos;
   cmos.ram_bytes = config.ram_bytes;
+  cmos.boot_order = config.boot_order;  // where SeaBIOS reads -boot (our BIOS asks emu directly)
   fill_pc_cmos(rtc_, cmos);
 
   reset();
+}
+
+// The drives, in IDE order (primary master first), for the BIOS's int 13h and boot.
+void PcMachine::attach_drives() {
+  std::vector<const PcDrive*> drives;
+  for (const PcDrive& d : config_.drives) drives.push_back(&d);
+  std::sort(drives.begin(), drives.end(),
+            [](const PcDrive* a, const PcDrive* b) { return a->channel * 2 + a->unit < b->channel * 2 + b->unit; });
+  for (const PcDrive* d : drives) {
+    BiosDrive bios;
+    bios.kind = d->cdrom ? BiosDrive::Kind::CdRom : BiosDrive::Kind::HardDisk;
+    bios.label = "ide" + std::to_string(d->channel) + (d->cdrom ? "-cd" : "-hd") + std::to_string(d->unit);
+    if (!d->file.empty()) bios.label += " (" + d->file.substr(d->file.find_last_of('/') + 1) + ")";
+    BlockDevice* image = d->image.get();
+    bios.media = [image] { return image; };
+    bios.controller = static_cast<u8>(d->channel);
+    bios.device = static_cast<u8>(d->unit);
+    disks_.add_drive(std::move(bios));
+  }
+  disks_.set_boot_order(config_.boot_order);
+  disks_.set_boot_menu(config_.boot_menu);
+  firmware_.set_disk_services(&disks_);
 }
 
 PcMachine::~PcMachine() = default;

@@ -15,6 +15,8 @@
 #include "core/execution_engine.h"
 #include "core/timeline.h"
 #include "devices/acpi_pm/acpi_pm.h"
+#include "core/dma.h"
+#include "devices/bios/disk_services.h"
 #include "devices/bios/firmware.h"
 #include "devices/bios/kernel_loader.h"
 #include "devices/debug_exit/debug_exit.h"
@@ -32,6 +34,14 @@
 
 namespace emu {
 
+// A drive on the IDE controller: -hda..-hdd, -cdrom, -drive.
+struct PcDrive {
+  unsigned channel = 0, unit = 0;      // 0 primary / 1 secondary; 0 master / 1 slave
+  bool cdrom = false;
+  std::shared_ptr<BlockDevice> image;  // nullptr: a CD-ROM drive with no disc
+  std::string file;                    // the image's file name, for the monitor
+};
+
 struct PcConfig {
   u32 ram_bytes = 128u << 20;
   std::vector<u8> bios;                  // a ROM image (64-256 KiB); empty = emu's own BIOS
@@ -41,8 +51,12 @@ struct PcConfig {
   i64 rtc_base_seconds = kDeterministicRtcBase;
   SerialBackend* serial[2] = {nullptr, nullptr};  // COM1, COM2
   std::FILE* debugcon = nullptr;                  // port E9h output, or nullptr to drop it
+  u16 debugcon_port = DebugCon::kPort;            // where the debug console answers
   std::FILE* port_capture = nullptr;              // POST codes, or nullptr
   std::vector<u16> capture_ports = {PortCapture::kPostCodePort};
+  std::vector<PcDrive> drives;
+  std::string boot_order = "cd";  // -boot order=: 'c' hard disk, 'd' CD-ROM
+  bool boot_menu = false;         // -boot menu=on
 };
 
 class PcMachine {
@@ -94,6 +108,7 @@ class PcMachine {
 
  private:
   void apply_pam();
+  void attach_drives();
   void update_a20();
   void on_reset_request(PcResetKind kind);
 
@@ -118,6 +133,8 @@ class PcMachine {
   DebugCon debugcon_;
   DebugExit debug_exit_;
   PortCapture port_capture_;
+  Dma dma_;
+  BiosDiskServices disks_;
   FirmwareInterface firmware_;
   std::unique_ptr<PortHandler> fpu_error_port_;
 
