@@ -236,7 +236,8 @@ DiskStatus BiosDiskServices::get_parameters(Unit& u) {
   const Geometry& g = u.geometry;
   const u32 last_cylinder = std::min<u32>(g.cylinders, 1024) - 1;
   CpuState& s = cpu_.s;
-  s.gpr[ECX] = (s.gpr[ECX] & 0xFFFF0000u) | (last_cylinder & 0xFF) << 8 | ((last_cylinder >> 2) & 0xC0) | (g.sectors & 0x3F);
+  s.gpr[ECX] =
+      (s.gpr[ECX] & 0xFFFF0000u) | (last_cylinder & 0xFF) << 8 | ((last_cylinder >> 2) & 0xC0) | (g.sectors & 0x3F);
   u8 drives = 0;
   for (const Unit& other : units_) drives += (other.number & 0x80) == (u.number & 0x80) && other.number < 0xE0;
   set_stacked(1, static_cast<u16>((g.heads - 1) << 8 | drives));
@@ -509,11 +510,12 @@ void BiosDiskServices::write_menu(u32 linear, u32 capacity) const {
   if (capacity == 0) return;
   text.resize(std::min<size_t>(text.size(), capacity - 1));
   text.push_back('\0');
-  const_cast<BiosDiskServices*>(this)->copy_to_guest(linear, std::span(reinterpret_cast<const u8*>(text.data()), text.size()));
+  const_cast<BiosDiskServices*>(this)->copy_to_guest(linear,
+                                                     std::span(reinterpret_cast<const u8*>(text.data()), text.size()));
 }
 
 std::optional<BiosDiskServices::BootTarget> BiosDiskServices::boot_hard_disk(const BiosDrive& d, unsigned index,
-                                                                              std::string& log) {
+                                                                             std::string& log) {
   log += "Booting from Hard Disk " + d.label + "...\r\n";
   BlockDevice* dev = d.media ? d.media() : nullptr;
   std::array<u8, kDiskSector> sector{};
@@ -614,8 +616,8 @@ std::optional<BiosDiskServices::BootTarget> BiosDiskServices::boot_cdrom(const B
       const u8* first = &image[446];
       u.geometry.heads = first[5] + 1u;
       u.geometry.sectors = std::max<u32>(first[6] & 0x3F, 1);
-      u.geometry.cylinders = static_cast<u32>(
-          std::clamp<u64>(u.image_sectors / (u64{u.geometry.heads} * u.geometry.sectors), 1, 1024));
+      u.geometry.cylinders =
+          static_cast<u32>(std::clamp<u64>(u.image_sectors / (u64{u.geometry.heads} * u.geometry.sectors), 1, 1024));
       for (Unit& other : units_)
         if (other.kind == BiosDrive::Kind::HardDisk) ++other.number;
       std::array<u8, 1> count{};

@@ -76,8 +76,8 @@ class BiosDiskServices {
   // or of the first bootable device in the boot order when `choice` is 0. Writes what it
   // tried, line by line, to `message` (NUL-terminated, at most `capacity` bytes).
   struct BootTarget {
-    u8 drive = 0;        // DL for the boot code
-    u16 segment = 0;     // where it starts: segment:offset
+    u8 drive = 0;     // DL for the boot code
+    u16 segment = 0;  // where it starts: segment:offset
     u16 offset = 0;
   };
   std::optional<BootTarget> boot(unsigned choice, u32 message, u32 capacity);
@@ -96,10 +96,10 @@ class BiosDiskServices {
     unsigned drive_index = 0;  // into drives_
     bool emulated = false;     // El Torito floppy or hard-disk emulation
     bool floppy = false;
-    u64 image_offset = 0;      // emulation: where the image starts on the CD, in bytes
-    u64 image_sectors = 0;     // emulation: its size in 512-byte sectors
+    u64 image_offset = 0;   // emulation: where the image starts on the CD, in bytes
+    u64 image_sectors = 0;  // emulation: its size in 512-byte sectors
     Geometry geometry;
-    unsigned lock_count = 0;   // AH=45h
+    unsigned lock_count = 0;  // AH=45h
   };
   struct ElTorito {
     u8 media_type = 0;  // boot catalog: 0 no emulation, 1-3 floppies, 4 hard disk

@@ -70,7 +70,7 @@ class FirmwareInterface final : public PortHandler {
  public:
   static constexpr u16 kPort = 0x6F0;
   static constexpr u8 kBuildTables = 0x01, kLoadKernel = 0x02, kDiskService = 0x03, kBootDevice = 0x04,
-                     kBootMenu = 0x05;
+                      kBootMenu = 0x05;
   // FW_BOOT_DEVICE's answer in EAX when a boot sector or El Torito image is loaded (FW_LOAD_KERNEL
   // uses 0-2).
   static constexpr u32 kBootSector = 3;

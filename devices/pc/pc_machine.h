@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "core/cpu.h"
+#include "core/dma.h"
 #include "core/execution_engine.h"
 #include "core/timeline.h"
 #include "devices/acpi_pm/acpi_pm.h"
-#include "core/dma.h"
 #include "devices/bios/disk_services.h"
 #include "devices/bios/firmware.h"
 #include "devices/bios/kernel_loader.h"
@@ -36,7 +36,7 @@ namespace emu {
 
 // A drive on the IDE controller: -hda..-hdd, -cdrom, -drive.
 struct PcDrive {
-  unsigned channel = 0, unit = 0;      // 0 primary / 1 secondary; 0 master / 1 slave
+  unsigned channel = 0, unit = 0;  // 0 primary / 1 secondary; 0 master / 1 slave
   bool cdrom = false;
   std::shared_ptr<BlockDevice> image;  // nullptr: a CD-ROM drive with no disc
   std::string file;                    // the image's file name, for the monitor
