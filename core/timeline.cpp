@@ -153,13 +153,16 @@ std::optional<u64> Timeline::instructions_until_next_event() const {
 bool Timeline::idle(u64 max_wait_ns) {
   const std::optional<u64> next = next_event_ns();
   if (source_ == Source::Paced) {
-    // Skip to the next event as the instruction clock does, then let the host catch up with
-    // the time skipped (or until input arrives): a halted guest runs in real time.
-    if (next) advance_to(*next);
+    // A halted guest runs in real time: the clock jumps to the next event once the host has
+    // reached it (or at once if the clock lags the host), and until then the thread sleeps —
+    // at most `max_wait_ns`, or until input arrives.
     const u64 host = host_monotonic_ns();
-    const u64 t = now();
-    const u64 ahead = t > host_virtual(host) ? t - host_virtual(host) : 0;
-    const u64 wait_ns = next ? std::min(ahead, max_wait_ns) : max_wait_ns;
+    const u64 reached = std::max(now(), host_virtual(host));
+    if (next && *next <= reached) {
+      advance_to(*next);
+      return true;
+    }
+    const u64 wait_ns = next ? std::min(*next - reached, max_wait_ns) : max_wait_ns;
     {
       std::unique_lock lock(wake_mutex_);
       wake_cv_.wait_for(lock, std::chrono::nanoseconds(wait_ns), [this] { return wake_requested_; });

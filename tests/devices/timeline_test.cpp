@@ -181,6 +181,20 @@ TEST_CASE("timeline: the paced clock counts instructions at a rate that tracks t
   CHECK(t.ns_per_instruction() < 10'000.0);
 }
 
+TEST_CASE("timeline: a halted guest on the paced clock keeps to the host's pace") {
+  // A halted CPU calls idle() in a loop, each call waiting at most its argument; the event 40 ms
+  // ahead must not run before 40 ms of host time have passed (a guest's timer ticks, counted
+  // while it waits in HLT, would run fast otherwise).
+  u64 instructions = 0;
+  Timeline t;
+  t.use_paced_clock(&instructions);
+  const auto host_start = std::chrono::steady_clock::now();
+  int fired = 0;
+  for (int k = 1; k <= 4; ++k) t.schedule(t.now() + k * 10'000'000ull, [&](u64) { ++fired; });
+  while (fired < 4) CHECK(t.idle(2'000'000));
+  CHECK(std::chrono::steady_clock::now() - host_start >= std::chrono::milliseconds(39));
+}
+
 TEST_CASE("timeline: a stall adds time to the instruction clock and survives later instructions") {
   u64 instructions = 10;
   Timeline t;
