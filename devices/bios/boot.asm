@@ -73,11 +73,8 @@ boot_menu:
         mov     ax, BDA_SEG
         mov     ds, ax
         mov     ebx, [BDA_TICKS]
-.wait:  mov     ah, 01h
-        int     16h
+.wait:  call    boot_menu_key
         jz      .no_key
-        xor     ah, ah
-        int     16h
         cmp     al, 1Bh
         je      .show
 .no_key:
@@ -90,9 +87,11 @@ boot_menu:
 .show:  pop     ds
         call    print_boot_text
 .choose:
-        xor     ah, ah
-        int     16h
-        cmp     al, 1Bh                 ; ESC again: no choice, follow the boot order
+        call    boot_menu_key
+        jnz     .got
+        hlt
+        jmp     .choose
+.got:   cmp     al, 1Bh                 ; ESC again: no choice, follow the boot order
         je      .done
         sub     al, '1'
         cmp     al, 9
@@ -118,6 +117,7 @@ print_boot_text:
         test    al, al
         jz      .done
         int     10h
+        call    serial_console_putc
         jmp     .next
 .done:  pop     bx
         pop     si
@@ -159,6 +159,79 @@ bits 32
         mov     eax, 2BADB002h
         jmp     esi
 bits 16
+
+; A key for the boot menu, from the keyboard or the serial console: ZF clear and AL = the
+; character, or ZF set when none is waiting.
+boot_menu_key:
+        mov     ah, 01h
+        int     16h
+        jz      .serial
+        xor     ah, ah
+        int     16h
+        or      ah, 1                   ; ZF clear
+        ret
+.serial:
+        push    ds
+        push    dx
+        mov     dx, EBDA_SEG
+        mov     ds, dx
+        mov     dx, [EBDA_SERIAL_CONSOLE]
+        test    dx, dx
+        jz      .none
+        add     dx, 5                   ; LSR
+        in      al, dx
+        test    al, 01h                 ; DR: a character is waiting
+        jz      .none
+        sub     dx, 5                   ; RBR
+        in      al, dx
+        or      dx, dx                  ; ZF clear (DX is the UART base, never 0 here)
+.none:  pop     dx
+        pop     ds
+        ret
+
+; ---- the serial console ------------------------------------------------------------------------
+; With -nographic there is no screen to read, so emu names a UART (FW_SERIAL_CONSOLE) and the
+; BIOS copies its own messages there (the banner, the boot menu, "Booting from ...") and takes
+; boot-menu keys from it, as SeaBIOS's serial console does under QEMU. Programs that print
+; through int 10h themselves are not copied: a boot loader with its own serial support (ISOLINUX
+; `SERIAL`, GRUB `terminal_output serial`) talks to the UART directly.
+init_serial_console:
+        push    es
+        mov     ax, EBDA_SEG
+        mov     es, ax
+        mov     dx, FW_HYPERCALL_PORT
+        mov     al, FW_SERIAL_CONSOLE
+        xor     ah, ah
+        out     dx, al
+        mov     [es:EBDA_SERIAL_CONSOLE], ax
+        pop     es
+        ret
+
+; Copies AL to the serial console, if there is one. Waits for THRE (LSR bit 5) a bounded time.
+serial_console_putc:
+        push    ds
+        push    dx
+        push    cx
+        push    ax
+        mov     dx, EBDA_SEG
+        mov     ds, dx
+        mov     dx, [EBDA_SERIAL_CONSOLE]
+        test    dx, dx
+        jz      .done
+        add     dx, 5
+        mov     cx, 0FFFFh
+.wait:  in      al, dx
+        test    al, 20h
+        loopz   .wait
+        sub     dx, 5
+        pop     ax
+        push    ax
+        out     dx, al
+.done:  pop     ax
+        pop     cx
+        pop     dx
+        pop     ds
+        ret
 
 int18_no_boot_device:
         mov     ax, 0F000h

@@ -268,6 +268,7 @@ void FirmwareInterface::port_write(u16, unsigned, u32 value) {
     case kDiskService: disk_service(); break;
     case kBootDevice: boot_device(); break;
     case kBootMenu: boot_menu(); break;
+    case kSerialConsole: cpu_.s.gpr[EAX] = (cpu_.s.gpr[EAX] & 0xFFFF0000u) | serial_console_; break;
     default: GuestLog::instance().log("firmware", "unknown hypercall %02x", value & 0xFF); cpu_.s.flags.set_cf(true);
   }
 }

@@ -70,7 +70,7 @@ class FirmwareInterface final : public PortHandler {
  public:
   static constexpr u16 kPort = 0x6F0;
   static constexpr u8 kBuildTables = 0x01, kLoadKernel = 0x02, kDiskService = 0x03, kBootDevice = 0x04,
-                      kBootMenu = 0x05;
+                      kBootMenu = 0x05, kSerialConsole = 0x06;
   // FW_BOOT_DEVICE's answer in EAX when a boot sector or El Torito image is loaded (FW_LOAD_KERNEL
   // uses 0-2).
   static constexpr u32 kBootSector = 3;
@@ -84,6 +84,8 @@ class FirmwareInterface final : public PortHandler {
   const FirmwareLayout& layout() const { return layout_; }
   // int 13h and the disk boot; without them the BIOS has no drives.
   void set_disk_services(BiosDiskServices* disks) { disks_ = disks; }
+  // The UART the BIOS copies its messages to (0: none), for headless runs.
+  void set_serial_console(u16 port) { serial_console_ = port; }
 
  private:
   void build_tables();
@@ -96,6 +98,7 @@ class FirmwareInterface final : public PortHandler {
   FirmwareLayout layout_;
   std::function<KernelEntry()> load_kernel_;
   BiosDiskServices* disks_ = nullptr;
+  u16 serial_console_ = 0;
 };
 
 }  // namespace emu

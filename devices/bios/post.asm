@@ -39,6 +39,7 @@ post:
         out     PORT_POST_CODE, al
         call    init_keyboard_controller
         call    init_serial_ports
+        call    init_serial_console
 
         mov     al, 06h
         out     PORT_POST_CODE, al
@@ -384,6 +385,7 @@ print_string:
         test    al, al
         jz      .done
         int     10h
+        call    serial_console_putc
         jmp     .next
 .done:  pop     si
         pop     bx

@@ -180,6 +180,7 @@ void PcMachine::attach_drives() {
   disks_.set_boot_order(config_.boot_order);
   disks_.set_boot_menu(config_.boot_menu);
   firmware_.set_disk_services(&disks_);
+  firmware_.set_serial_console(config_.bios_serial_console ? Uart16550::kCom1Base : 0);
 }
 
 PcMachine::~PcMachine() = default;

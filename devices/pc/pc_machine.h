@@ -57,6 +57,7 @@ struct PcConfig {
   std::vector<PcDrive> drives;
   std::string boot_order = "cd";  // -boot order=: 'c' hard disk, 'd' CD-ROM
   bool boot_menu = false;         // -boot menu=on
+  bool bios_serial_console = false;  // the BIOS copies its messages to COM1 (-nographic)
 };
 
 class PcMachine {
