@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -251,7 +252,130 @@ int listen_tcp(const std::string& spec, bool& wait, std::string& error) {
   return fd;
 }
 
+// "unix:PATH,server[,nowait]" -> a listening socket (an old socket file at PATH is replaced).
+int listen_unix(const std::string& spec, bool& wait, std::string& path, std::string& error) {
+  std::string rest = spec.substr(5);
+  std::string options;
+  if (const auto comma = rest.find(','); comma != std::string::npos) {
+    options = rest.substr(comma);
+    rest = rest.substr(0, comma);
+  }
+  if (options.find(",server") == std::string::npos) {
+    error = "'" + spec + "': only server sockets are supported (add ,server)";
+    return -1;
+  }
+  wait = options.find(",nowait") == std::string::npos && options.find(",wait=off") == std::string::npos;
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (rest.empty() || rest.size() >= sizeof addr.sun_path) {
+    error = "'" + spec + "': give unix:PATH with a path shorter than " + std::to_string(sizeof addr.sun_path);
+    return -1;
+  }
+  std::memcpy(addr.sun_path, rest.c_str(), rest.size() + 1);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ::unlink(rest.c_str());
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 || ::listen(fd, 1) < 0) {
+    error = "'" + spec + "': " + std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  path = rest;
+  return fd;
+}
+
 }  // namespace
+
+std::unique_ptr<MonitorSocket> MonitorSocket::open(const std::string& spec, std::string& error) {
+  bool wait = true;
+  std::string path;
+  int fd = -1;
+  if (spec.rfind("tcp:", 0) == 0)
+    fd = listen_tcp(spec, wait, error);
+  else if (spec.rfind("unix:", 0) == 0)
+    fd = listen_unix(spec, wait, path, error);
+  else
+    error = "'" + spec + "' is not stdio, none, tcp:HOST:PORT,server or unix:PATH,server";
+  if (fd < 0) return nullptr;
+  std::unique_ptr<MonitorSocket> socket(new MonitorSocket(fd, path));
+  if (wait) {
+    std::fprintf(stderr, "emu: waiting for a connection to the monitor's socket (%s)\n", spec.c_str());
+    socket->wait_for_client();
+  }
+  return socket;
+}
+
+MonitorSocket::~MonitorSocket() {
+  drop_client();
+  ::close(listen_fd_);
+  if (!unix_path_.empty()) ::unlink(unix_path_.c_str());
+}
+
+void MonitorSocket::wait_for_client() {
+  while (client_fd_ < 0) {
+    struct pollfd p = {listen_fd_, POLLIN, 0};
+    if (::poll(&p, 1, -1) > 0) accept_client();
+  }
+}
+
+void MonitorSocket::accept_client() {
+  const int fd = ::accept(listen_fd_, nullptr, nullptr);
+  if (fd < 0) return;
+  if (client_fd_ >= 0) {
+    ::close(fd);  // one client at a time
+    return;
+  }
+  ::fcntl(fd, F_SETFL, O_NONBLOCK);
+  client_fd_ = fd;
+  pending_.clear();
+  send("emu monitor - type 'help' for more information\n(emu) ");
+}
+
+void MonitorSocket::drop_client() {
+  if (client_fd_ >= 0) ::close(client_fd_);
+  client_fd_ = -1;
+}
+
+bool MonitorSocket::take_line(std::string& line) {
+  if (client_fd_ < 0) {
+    struct pollfd p = {listen_fd_, POLLIN, 0};
+    if (::poll(&p, 1, 0) > 0) accept_client();
+    if (client_fd_ < 0) return false;
+  }
+  // A line is at most 4 KiB: a client that sends more without a newline loses the excess.
+  if (pending_.find('\n') == std::string::npos && pending_.size() < 4096) {
+    char buffer[512];
+    const ssize_t n = ::recv(client_fd_, buffer, sizeof buffer, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+      drop_client();
+      return false;
+    }
+    if (n > 0) pending_.append(buffer, static_cast<size_t>(n));
+  }
+  const auto newline = pending_.find('\n');
+  if (newline == std::string::npos) {
+    if (pending_.size() >= 4096) pending_.clear();
+    return false;
+  }
+  line = pending_.substr(0, newline);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  pending_.erase(0, newline + 1);
+  return true;
+}
+
+void MonitorSocket::send(const std::string& text) {
+  size_t sent = 0;
+  while (client_fd_ >= 0 && sent < text.size()) {
+    const ssize_t n = ::send(client_fd_, text.data() + sent, text.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      struct pollfd p = {client_fd_, POLLOUT, 0};
+      if (::poll(&p, 1, 1000) <= 0) drop_client();  // a client that stops reading is let go
+    } else {
+      drop_client();
+    }
+  }
+}
 
 std::unique_ptr<HostSerial> open_serial(const std::string& spec, Timeline& timeline, ConsoleRequests& requests,
                                         std::string& error) {

@@ -88,6 +88,30 @@ class TcpSerial final : public HostSerial {
   std::deque<u8> queue_;
 };
 
+// The monitor on a socket (-monitor tcp:HOST:PORT,server[,nowait] or unix:PATH,server[,nowait]):
+// one client at a time; each line it sends is a monitor command, answered with the output and
+// the "(emu) " prompt. A client that goes away is replaced by the next one to connect.
+class MonitorSocket {
+ public:
+  // Returns nullptr and a reason for a bad spec or a socket that cannot listen.
+  static std::unique_ptr<MonitorSocket> open(const std::string& spec, std::string& error);
+  ~MonitorSocket();
+  // Accepts a waiting client and reads what it sent (non-blocking); true with one command line.
+  bool take_line(std::string& line);
+  void send(const std::string& text);
+  // Blocks until a client connects (without ,nowait the machine starts only then).
+  void wait_for_client();
+
+ private:
+  MonitorSocket(int listen_fd, std::string unix_path) : listen_fd_(listen_fd), unix_path_(std::move(unix_path)) {}
+  void accept_client();
+  void drop_client();
+  int listen_fd_;
+  int client_fd_ = -1;
+  std::string unix_path_;  // removed at exit
+  std::string pending_;    // received bytes not yet ending in a newline
+};
+
 // Opens a chardev spec ("stdio", "file:PATH", "tcp:HOST:PORT,server[,nowait]", "null").
 // Returns nullptr and a reason for a bad spec; "null"/"none" give a backend that drops output.
 std::unique_ptr<HostSerial> open_serial(const std::string& spec, Timeline& timeline, ConsoleRequests& requests,

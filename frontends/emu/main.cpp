@@ -16,6 +16,7 @@
 #include "devices/bare/bare_machine.h"
 #include "devices/pc/pc_machine.h"
 #include "frontends/emu/console.h"
+#include "frontends/emu/drives.h"
 #include "frontends/emu/options.h"
 #include "frontends/gdbstub/gdb_server.h"
 #include "frontends/monitor/monitor.h"
@@ -120,7 +121,7 @@ void print_monitor_output(const std::string& text) {
 
 int run_pc(Options opt, std::FILE* log) {
   std::string error;
-  if (opt.kernel.empty()) {
+  if (opt.kernel.empty() && opt.drives.empty()) {
     const std::string dir = default_guest_dir();
     if (!std::ifstream(dir + "/vmlinuz") || !std::ifstream(dir + "/initrd.img"))
       return fail("no -kernel given and the default guest is not built (" + dir +
@@ -143,16 +144,26 @@ int run_pc(Options opt, std::FILE* log) {
                   " bytes; a ROM image is 64 to 256 KiB, a multiple of 4 KiB");
     config.bios = std::move(*rom);
   }
-  FirmwareLayout layout;
-  layout.ram_bytes = opt.ram_bytes;
-  auto files = read_boot_files(opt.kernel, opt.initrd, opt.append, layout, error);
-  if (!files) return fail(error);
-  config.kernel = std::move(*files);
+  if (!opt.kernel.empty()) {
+    FirmwareLayout layout;
+    layout.ram_bytes = opt.ram_bytes;
+    auto files = read_boot_files(opt.kernel, opt.initrd, opt.append, layout, error);
+    if (!files) return fail(error);
+    config.kernel = std::move(*files);
+  }
+  // QEMU's default boot order is the hard disk, then the CD-ROM.
+  config.boot_order = opt.boot_order.empty() ? "cd" : opt.boot_order;
+  config.boot_menu = opt.boot_menu;
+  // Headless, the console is COM1: the BIOS's banner, boot menu and messages go there too.
+  config.bios_serial_console =
+      opt.nographic && (opt.serial.empty() || opt.serial[0] == "stdio" || opt.serial[0] == "mon:stdio");
+  if (!open_drives(opt, config.drives, error)) return fail(error);
   const auto rtc_base = resolve_rtc_base(opt.rtc_base, opt.icount_shift.has_value());
   if (!rtc_base) return fail("-rtc: base='" + opt.rtc_base + "' is not utc, localtime or YYYY-MM-DD[THH:MM:SS]");
   config.rtc_base_seconds = *rtc_base;
 
   config.debugcon = open_output(opt.debugcon, error);
+  config.debugcon_port = opt.debugcon_port;
   if (!error.empty()) return fail("-debugcon: " + error);
   if (!opt.postcode.empty()) {
     std::stringstream items(opt.postcode);
@@ -201,7 +212,13 @@ int run_pc(Options opt, std::FILE* log) {
   // The monitor: behind Ctrl-A c on the stdio console (QEMU's mux), unless -monitor none.
   PcMonitorTarget monitor_target(machine);
   Monitor monitor(monitor_target);
-  const bool monitor_enabled = opt.monitor != "none";
+  const bool monitor_socket = opt.monitor.rfind("tcp:", 0) == 0 || opt.monitor.rfind("unix:", 0) == 0;
+  const bool monitor_enabled = opt.monitor != "none" && !monitor_socket;  // on the console
+  std::unique_ptr<MonitorSocket> monitor_server;
+  if (monitor_socket) {
+    monitor_server = MonitorSocket::open(opt.monitor, error);
+    if (!monitor_server) return fail("-monitor: " + error);
+  }
 
   // The gdb server (-s, -gdb): it holds the machine between its commands. Breakpoints stop the
   // interpreter before the instruction; stepping runs exactly one (QEMU: no interrupts taken).
@@ -248,6 +265,7 @@ int run_pc(Options opt, std::FILE* log) {
       print_monitor_output(monitor.execute(line));
       print_monitor_output("(emu) ");
     }
+    while (monitor_server && monitor_server->take_line(line)) monitor_server->send(monitor.execute(line) + "(emu) ");
     if (gdb_server && gdb_server->interrupt_requested()) gdb_session(gdb::GdbStop::Interrupted);
   };
 

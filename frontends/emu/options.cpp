@@ -1,5 +1,6 @@
 #include "frontends/emu/options.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <sstream>
@@ -103,6 +104,152 @@ bool parse_rtc(const std::string& text, Options& o, std::string& error) {
   return true;
 }
 
+// -drive file=F,format=,if=ide,media=disk|cdrom,index=N|bus=B,unit=U,snapshot=on|off,readonly=on|off
+// (cache=, aio=, discard=, id= are accepted: they change nothing here).
+bool parse_drive(const std::string& text, DriveOption& d, std::string& error) {
+  std::stringstream ss(text);
+  std::string item;
+  int bus = -1, unit = -1;
+  auto on_off = [&](const std::string& key, const std::string& value, bool& out) {
+    if (value == "on" || value == "true" || value == "yes")
+      out = true;
+    else if (value == "off" || value == "false" || value == "no")
+      out = false;
+    else {
+      error = "-drive: " + key + "='" + value + "' is not on or off";
+      return false;
+    }
+    return true;
+  };
+  auto number = [&](const std::string& key, const std::string& value, int limit, int& out) {
+    char* end = nullptr;
+    const long n = std::strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end || n < 0 || n > limit) {
+      error = "-drive: " + key + "='" + value + "' is not a number from 0 to " + std::to_string(limit);
+      return false;
+    }
+    out = static_cast<int>(n);
+    return true;
+  };
+  while (std::getline(ss, item, ',')) {
+    const auto eq = item.find('=');
+    const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
+    if (eq == std::string::npos) {
+      error = "-drive: '" + item + "' is not KEY=VALUE";
+      return false;
+    }
+    if (key == "file") {
+      d.file = value;
+    } else if (key == "format") {
+      if (value != "raw" && value != "qcow2" && value != "vmdk") {
+        error = "-drive: format='" + value + "' is not a format emu has (raw, qcow2, vmdk)";
+        return false;
+      }
+      d.format = value;
+    } else if (key == "if") {
+      if (value != "ide") {
+        error = "-drive: if='" + value + "' is not an interface this PC has (ide)";
+        return false;
+      }
+    } else if (key == "media") {
+      if (value != "disk" && value != "cdrom") {
+        error = "-drive: media='" + value + "' is not disk or cdrom";
+        return false;
+      }
+      d.cdrom = value == "cdrom";
+    } else if (key == "index") {
+      if (!number(key, value, 3, d.index)) return false;
+    } else if (key == "bus") {
+      if (!number(key, value, 1, bus)) return false;
+    } else if (key == "unit") {
+      if (!number(key, value, 1, unit)) return false;
+    } else if (key == "snapshot") {
+      if (!on_off(key, value, d.snapshot)) return false;
+    } else if (key == "readonly") {
+      if (!on_off(key, value, d.read_only)) return false;
+    } else if (key == "cache" || key == "aio" || key == "discard" || key == "id" || key == "werror" ||
+               key == "rerror") {
+      continue;
+    } else {
+      error = "-drive: unknown key '" + key + "'";
+      return false;
+    }
+  }
+  if (bus >= 0 || unit >= 0) {
+    const int from_bus = std::max(bus, 0) * 2 + std::max(unit, 0);
+    if (d.index >= 0 && d.index != from_bus) {
+      error = "-drive: index=" + std::to_string(d.index) + " contradicts bus/unit";
+      return false;
+    }
+    d.index = from_bus;
+  }
+  if (d.file.empty() && !d.cdrom) {
+    error = "-drive: a disk needs file= (only media=cdrom may be empty)";
+    return false;
+  }
+  return true;
+}
+
+// -boot [order=]LETTERS[,once=..][,menu=on|off][,splash-time=N]: a-b floppy, c hard disk,
+// d CD-ROM, n-p network (QEMU's letters; this PC boots c and d).
+bool parse_boot(const std::string& text, Options& o, std::string& error) {
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    std::string order;
+    if (item.find('=') == std::string::npos) {
+      order = item;
+    } else if (item.rfind("order=", 0) == 0 || item.rfind("once=", 0) == 0) {
+      order = item.substr(item.find('=') + 1);
+    } else if (item == "menu=on" || item == "menu=off") {
+      o.boot_menu = item == "menu=on";
+      continue;
+    } else if (item.rfind("splash-time=", 0) == 0 || item.rfind("reboot-timeout=", 0) == 0 ||
+               item.rfind("strict=", 0) == 0 || item.rfind("splash=", 0) == 0) {
+      continue;
+    } else {
+      error = "-boot: unknown sub-option '" + item + "' (order=, once=, menu=on|off)";
+      return false;
+    }
+    for (const char c : order) {
+      if (c < 'a' || c > 'p') {
+        error = std::string("-boot: invalid boot device '") + c + "' (a-p: c hard disk, d CD-ROM)";
+        return false;
+      }
+      if (order.find(c) != order.rfind(c)) {
+        error = std::string("-boot: boot device '") + c + "' was given twice";
+        return false;
+      }
+    }
+    o.boot_order = order;
+  }
+  return true;
+}
+
+// Gives each drive without index= the first free IDE position, as QEMU does, and refuses two
+// drives in one place.
+bool assign_drive_indexes(std::vector<DriveOption>& drives, std::string& error) {
+  bool used[4] = {};
+  for (const DriveOption& d : drives) {
+    if (d.index < 0) continue;
+    if (used[d.index]) {
+      error = d.option + ": IDE position " + std::to_string(d.index) + " is already taken";
+      return false;
+    }
+    used[d.index] = true;
+  }
+  for (DriveOption& d : drives) {
+    if (d.index >= 0) continue;
+    for (int k = 0; k < 4 && d.index < 0; ++k)
+      if (!used[k]) used[k] = true, d.index = k;
+    if (d.index < 0) {
+      error = d.option + ": the IDE controller has four places and all are taken";
+      return false;
+    }
+  }
+  return true;
+}
+
 bool valid_chardev(const std::string& v) {
   return v == "stdio" || v == "null" || v == "none" || v == "mon:stdio" || v.rfind("file:", 0) == 0 ||
          v.rfind("tcp:", 0) == 0;
@@ -112,6 +259,7 @@ bool valid_chardev(const std::string& v) {
 
 const char* usage_text() {
   return "usage: emu [options]\n"
+         "       emu [options] DISK-IMAGE\n"
          "       emu -machine bare FILE\n"
          "\n"
          "The PC (i440FX + PIIX3, emu's own BIOS) is the default machine. With no -kernel, emu\n"
@@ -127,13 +275,23 @@ const char* usage_text() {
          "  -kernel FILE      a Linux bzImage, or a Multiboot kernel (ELF or a.out kludge)\n"
          "  -initrd FILE      Linux: the initrd; Multiboot: modules, \"file args,file args\"\n"
          "  -append TEXT      the kernel command line\n"
+         "  -boot [order=]LETTERS[,menu=on]  c hard disk, d CD-ROM (default: c, then d);\n"
+         "                    menu=on offers a boot menu (press ESC)\n"
+         "Disks (IDE: primary master/slave, secondary master/slave):\n"
+         "  -hda/-hdb/-hdc/-hdd FILE  a hard disk image (raw, qcow2, VMDK); a bare FILE is -hda\n"
+         "  -cdrom FILE       a CD-ROM (ISO image) as the secondary master\n"
+         "  -drive file=F[,format=raw|qcow2|vmdk][,media=disk|cdrom][,index=0-3]\n"
+         "         [,snapshot=on][,readonly=on]\n"
+         "  -snapshot         write to temporary overlays; the images stay untouched\n"
          "Console and devices:\n"
          "  -nographic        no window: COM1 on stdio with Ctrl-A escapes (Ctrl-A h: help)\n"
          "  -display none     no window (the only display until the SDL window lands)\n"
          "  -serial DEV       COM1, then COM2 if given again: stdio, file:PATH,\n"
          "                    tcp:HOST:PORT,server[,nowait], null, none\n"
-         "  -monitor DEV      stdio: the monitor, behind Ctrl-A c on the console; none: no monitor\n"
-         "  -debugcon DEV     port 0xE9 output: stdio, file:PATH, null\n"
+         "  -monitor DEV      stdio: the monitor, behind Ctrl-A c on the console; none: no monitor;\n"
+         "                    tcp:HOST:PORT,server[,nowait] or unix:PATH,server[,nowait]: on a socket\n"
+         "  -debugcon DEV[,iobase=N]  port 0xE9 (or N) output: stdio, file:PATH, null\n"
+         "                    (SeaBIOS logs to iobase=0x402)\n"
          "  -postcode file:PATH[,port=N]...  log writes to port 0x80 (and the ports named)\n"
          "Time:\n"
          "  -icount shift=N   deterministic: each instruction is 2^N ns of virtual time\n"
@@ -193,6 +351,22 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
       if (!value(o.append)) return std::nullopt;
     } else if (a == "-bios") {
       if (!value(o.bios)) return std::nullopt;
+    } else if (a == "-hda" || a == "-hdb" || a == "-hdc" || a == "-hdd" || a == "-cdrom") {
+      DriveOption d;
+      if (!value(d.file)) return std::nullopt;
+      d.cdrom = a == "-cdrom";
+      d.index = a == "-cdrom" ? 2 : a[3] - 'a';
+      d.option = a + " " + d.file;
+      o.drives.push_back(d);
+    } else if (a == "-drive") {
+      DriveOption d;
+      if (!value(v) || !parse_drive(v, d, error)) return std::nullopt;
+      d.option = "-drive " + v;
+      o.drives.push_back(d);
+    } else if (a == "-boot") {
+      if (!value(v) || !parse_boot(v, o, error)) return std::nullopt;
+    } else if (a == "-snapshot") {
+      o.snapshot = true;
     } else if (a == "-nographic") {
       o.nographic = true;
     } else if (a == "-display") {
@@ -220,12 +394,24 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
       o.serial.push_back(v);
     } else if (a == "-monitor") {
       if (!value(o.monitor)) return std::nullopt;
-      if (o.monitor != "stdio" && o.monitor != "none") {
-        error = "-monitor: '" + o.monitor + "' is not stdio or none (a socket monitor comes with the debugger work)";
+      if (o.monitor != "stdio" && o.monitor != "none" && o.monitor.rfind("tcp:", 0) != 0 &&
+          o.monitor.rfind("unix:", 0) != 0) {
+        error = "-monitor: '" + o.monitor + "' is not stdio, none, tcp:HOST:PORT,server or unix:PATH,server";
         return std::nullopt;
       }
     } else if (a == "-debugcon") {
-      if (!value(o.debugcon)) return std::nullopt;
+      if (!value(v)) return std::nullopt;
+      o.debugcon = v.substr(0, v.find(",iobase="));
+      if (o.debugcon.size() < v.size()) {
+        const std::string base = v.substr(o.debugcon.size() + 8);
+        char* end = nullptr;
+        const unsigned long port = std::strtoul(base.c_str(), &end, 0);
+        if (base.empty() || *end || port > 0xFFFF) {
+          error = "-debugcon: iobase='" + base + "' is not a port number";
+          return std::nullopt;
+        }
+        o.debugcon_port = static_cast<u16>(port);
+      }
       if (o.debugcon != "stdio" && o.debugcon != "null" && o.debugcon.rfind("file:", 0) != 0) {
         error = "-debugcon: '" + o.debugcon + "' is not stdio, file:PATH or null";
         return std::nullopt;
@@ -283,7 +469,17 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
     }
     if (!o.ram_given) o.ram_bytes = 32u << 20;
   } else if (!o.image.empty()) {
-    error = "'" + o.image + "': the PC boots -kernel (a boot sector needs -machine bare until disks arrive)";
+    // QEMU's convention: a bare file name is the first hard disk.
+    DriveOption d;
+    d.file = o.image;
+    d.index = 0;
+    d.option = o.image;
+    o.drives.insert(o.drives.begin(), d);
+    o.image.clear();
+  }
+  if (!assign_drive_indexes(o.drives, error)) return std::nullopt;
+  if (o.machine == "bare" && !o.drives.empty()) {
+    error = o.drives.front().option + ": the bare machine has no disk controller";
     return std::nullopt;
   }
   if (!o.initrd.empty() && o.kernel.empty()) {

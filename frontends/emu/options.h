@@ -9,18 +9,34 @@
 
 namespace emu {
 
+// One drive on the IDE controller: -hda..-hdd, -cdrom or -drive (QEMU's keys).
+struct DriveOption {
+  std::string file;        // empty: a CD-ROM drive with no disc
+  std::string format;      // raw, qcow2, vmdk; empty: recognise qcow2/VMDK, else raw with a warning
+  bool cdrom = false;      // media=cdrom
+  int index = -1;          // 0 primary master, 1 primary slave, 2 secondary master, 3 secondary slave
+  bool snapshot = false;   // snapshot=on: writes go to a temporary overlay
+  bool read_only = false;  // readonly=on
+  std::string option;      // how it was given, for messages ("-hda", "-drive file=x")
+};
+
 struct Options {
   std::string machine = "pc";  // pc, or bare (RAM, a tiny ROM and the debug ports)
   std::string image;           // bare: the boot sector / Multiboot kernel
   u32 ram_bytes = 128u << 20;
   bool ram_given = false;
   std::string kernel, initrd, append;
-  std::string bios;  // -bios FILE: a ROM image instead of emu's BIOS
+  std::string bios;                 // -bios FILE: a ROM image instead of emu's BIOS
+  std::vector<DriveOption> drives;  // with their indexes assigned
+  std::string boot_order;           // -boot order=: letters a-p (c disk, d CD-ROM); empty = default
+  bool boot_menu = false;           // -boot menu=on
+  bool snapshot = false;            // -snapshot: every drive writes to a temporary overlay
   bool nographic = false;
   std::string display;              // -display none|sdl
   std::vector<std::string> serial;  // -serial, once per port: COM1, COM2
-  std::string monitor;              // -monitor stdio|none
+  std::string monitor;              // -monitor stdio|none|tcp:HOST:PORT,server|unix:PATH,server
   std::string debugcon;             // -debugcon stdio|file:PATH|null
+  u16 debugcon_port = 0xE9;         // -debugcon ...,iobase=N (SeaBIOS writes its log to 0x402)
   std::string postcode;             // -postcode file:PATH[,port=N...]
   bool no_reboot = false;
   bool trace_in_asm = false;             // -d in_asm: each executed instruction, disassembled
