@@ -4,7 +4,9 @@
 ; through CFCh-CFFh. Bus 0 only: the i440FX machine has no PCI-to-PCI bridge.
 
 PIIX3_DEVFN             equ 08h         ; 00:01.0, the ISA bridge
+PIIX3_IDE_DEVFN         equ 09h         ; 00:01.1, the IDE controller
 PIIX4_PM_DEVFN          equ 0Bh         ; 00:01.3, ACPI power management
+PIIX3_IDETIM            equ 40h         ; IDETIM primary (40h-41h) and secondary (42h-43h)
 PIIX3_PIRQRC            equ 60h         ; PIRQRC[A:D], 60h-63h: the ISA IRQ of each PCI interrupt line
 PIIX4_PMBA              equ 40h
 PIIX4_PMREGMISC         equ 80h
@@ -127,6 +129,12 @@ pci_setup:
         mov     di, PIIX4_PMREGMISC
         mov     cl, 01h
         call    pci_write_config_byte
+        ; The IDE channels' legacy ports (1F0h, 170h) decode only with IDETIM bit 15 set for
+        ; each (82371SB datasheet, "IDE Timing Register": IDE Decode Enable).
+        mov     bx, PIIX3_IDE_DEVFN
+        mov     di, PIIX3_IDETIM
+        mov     ecx, 80008000h
+        call    pci_write_config_dword
         popad
         ret
 

@@ -62,6 +62,9 @@ PcMachine::PcMachine(const PcConfig& config)
       }),
       port_capture_(config.port_capture),
       dma_(bus_),
+      ide_(bus_, dma_, [this](unsigned channel, bool level) {
+        pic_.set_irq(channel ? PiixIde::kSecondaryIrq : PiixIde::kPrimaryIrq, level);
+      }),
       disks_(cpu_, dma_),
       firmware_(cpu_, layout_for(config), [this] {
         return config_.kernel ? load_kernel(bus_, firmware_.layout(), *config_.kernel) : KernelEntry{};
@@ -104,6 +107,7 @@ PcMachine::PcMachine(const PcConfig& config)
 
   pci_.attach(0, 0, &host_bridge_);
   pci_.attach(1, 0, &isa_bridge_);
+  pci_.attach(1, 1, &ide_);
   pci_.attach(1, 3, &acpi_pm_);
   pci_.set_pirq_listener([this](unsigned pirq, bool level) { isa_bridge_.set_pirq_level(pirq, level); });
   isa_bridge_.set_isa_irq_handler([this](unsigned irq, bool level) { pic_.set_irq(irq, level); });
@@ -171,8 +175,11 @@ void PcMachine::attach_drives() {
     bios.kind = d->cdrom ? BiosDrive::Kind::CdRom : BiosDrive::Kind::HardDisk;
     bios.label = "ide" + std::to_string(d->channel) + (d->cdrom ? "-cd" : "-hd") + std::to_string(d->unit);
     if (!d->file.empty()) bios.label += " (" + d->file.substr(d->file.find_last_of('/') + 1) + ")";
-    BlockDevice* image = d->image.get();
-    bios.media = [image] { return image; };
+    const std::string name = "ide" + std::to_string(d->channel) + (d->cdrom ? "-cd" : "-hd") + std::to_string(d->unit);
+    ide_.attach(d->channel, d->unit, d->cdrom ? IdeDeviceKind::Cdrom : IdeDeviceKind::Disk, d->image, name);
+    const unsigned channel = d->channel, unit = d->unit;
+    bios.media = [this, channel, unit] { return ide_.medium(channel, unit); };
+    if (d->cdrom) bios.eject = [this, name] { ide_.eject(name, false); };
     bios.controller = static_cast<u8>(d->channel);
     bios.device = static_cast<u8>(d->unit);
     disks_.add_drive(std::move(bios));
@@ -226,6 +233,7 @@ std::optional<std::string> PcMachine::describe_device(std::string_view name) con
   if (name == "vga") return vga_.describe();
   if (name == "acpi") return acpi_pm_.describe();
   if (name == "port92") return port92_.describe();
+  if (name == "block") return ide_.describe() + disks_.describe();
   return std::nullopt;
 }
 

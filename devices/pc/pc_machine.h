@@ -22,6 +22,7 @@
 #include "devices/debug_exit/debug_exit.h"
 #include "devices/debugcon/debugcon.h"
 #include "devices/i8042/i8042.h"
+#include "devices/ide/piix_ide.h"
 #include "devices/pci/i440fx.h"
 #include "devices/pci/pci_bus.h"
 #include "devices/pci/piix3.h"
@@ -75,6 +76,7 @@ class PcMachine {
   Uart16550& com(unsigned n) { return n == 0 ? com1_ : com2_; }
   I8042Controller& keyboard_controller() { return kbc_; }
   Vga& vga() { return vga_; }
+  PiixIde& ide() { return ide_; }
   void attach_engine(ExecutionEngine* engine) { engine_ = engine; }
 
   // Power-on reset of the whole machine (RAM is kept, as on a warm reset: POST clears what
@@ -100,8 +102,8 @@ class PcMachine {
   void request_reset() { reset_requested_ = true, timeline_.wake(); }
 
   // The debugger views of the devices, by the names the monitor's `info NAME` uses.
-  static constexpr const char* kDeviceNames[] = {"pic", "pit",   "rtc", "serial0", "serial1",
-                                                 "pci", "i8042", "vga", "acpi",    "port92"};
+  static constexpr const char* kDeviceNames[] = {"pic", "pit", "rtc",  "serial0", "serial1", "pci",
+                                                 "i8042", "vga", "acpi", "port92", "block"};
   std::optional<std::string> describe_device(std::string_view name) const;
 
   // Called when the execution engine stops before a debugger breakpoint (gdb's Z0/Z1).
@@ -135,6 +137,7 @@ class PcMachine {
   DebugExit debug_exit_;
   PortCapture port_capture_;
   Dma dma_;
+  PiixIde ide_;
   BiosDiskServices disks_;
   FirmwareInterface firmware_;
   std::unique_ptr<PortHandler> fpu_error_port_;
