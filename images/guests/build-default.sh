@@ -40,7 +40,7 @@ fi
 log() { printf '[build-default] %s\n' "$*" >&2; }
 die() { printf '[build-default] error: %s\n' "$*" >&2; exit 1; }
 
-for tool in apt-get apt-cache dpkg-deb tar python3 sha256sum; do
+for tool in apt-get apt-cache dpkg-deb tar python3 sha256sum depmod modprobe; do
   command -v "$tool" >/dev/null || die "$tool not found (run tools/setup.sh)"
 done
 
@@ -132,7 +132,34 @@ if [ $with_system_map = 1 ]; then
   fi
 fi
 
-python3 "$here/mkinitramfs.py" --busybox "$work/busybox/bin/busybox" --rootfs "$here/default-rootfs" \
+# Kernel modules for the PC's disks, CD-ROMs and network card (Debian builds these drivers as
+# modules): each wanted module with its dependencies, in load order, from modprobe's own
+# resolution over the package's tree (depmod -b builds the index the package leaves to its
+# postinst). /init insmods /etc/modules.list in order. crc32c-intel needs SSE4.2, which emu's
+# CPU does not have: crc32c_generic serves instead.
+modules_wanted="ata_piix sd_mod sr_mod isofs ext4 pcnet32"
+modules_skip="crc32c-intel"
+log "collecting modules: $modules_wanted"
+dpkg-deb --fsys-tarfile "$kernel_deb" | tar -x -C "$work/kernel" "./lib/modules/$kver"
+depmod -b "$work/kernel" "$kver"
+rootfs="$work/rootfs"
+cp -a "$here/default-rootfs" "$rootfs"
+mkdir -p "$rootfs/etc" "$rootfs/lib/modules/$kver"
+: >"$rootfs/etc/modules.list"
+for m in $modules_wanted; do
+  modprobe -d "$work/kernel" -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }' |
+    while read -r path; do
+      rel=${path#"$work/kernel/lib/modules/$kver/"}
+      case " $modules_skip " in *" $(basename "$rel" .ko) "*) continue ;; esac
+      grep -qxF "$rel" "$rootfs/etc/modules.list" && continue
+      mkdir -p "$rootfs/lib/modules/$kver/$(dirname "$rel")"
+      cp "$path" "$rootfs/lib/modules/$kver/$rel"
+      echo "$rel" >>"$rootfs/etc/modules.list"
+    done
+done
+log "modules: $(wc -l <"$rootfs/etc/modules.list") files"
+
+python3 "$here/mkinitramfs.py" --busybox "$work/busybox/bin/busybox" --rootfs "$rootfs" \
   --output "$work/out/initrd.img" >&2
 
 # guest-info.txt: what went in, and the outputs' checksums.
