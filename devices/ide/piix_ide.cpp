@@ -732,7 +732,8 @@ bool PiixIde::move_dma_data(Channel& c, u32 address, u32 length, bool to_memory)
 // Walks the PRD table (SFF-8038i §2: each entry a dword-aligned physical base, a byte count in
 // bits 15:1 of the second dword — 0 meaning 64 KiB — and EOT in bit 31) and moves the command's
 // data. Outcomes, as the PIIX reports them in BMISx: all data moved and the table ended with it
-// — Interrupt set, Active clear; the table is longer than the data — Interrupt and Active set
+// (EOT, its byte count used up) — Interrupt set, Active clear; the table is longer than the data
+// — Interrupt and Active set
 // (Linux accepts this); the table ends first, or an entry points outside RAM — Error, and the
 // command fails.
 void PiixIde::run_dma(Channel& c) {
@@ -741,7 +742,7 @@ void PiixIde::run_dma(Channel& c) {
     GuestLog::instance().log("ide", "ide%u: bus master direction does not match the command", c.index);
   IdeDevice& d = c.selected();
   u64 done = 0;
-  bool eot = false, failed = false;
+  bool eot = false, failed = false, entry_used_up = false;
   u32 prd = c.bm_prd;
   for (unsigned entries = 0; done < c.dma_bytes && !eot && entries < kMaxPrdEntries; ++entries) {
     u32 base, control;
@@ -761,6 +762,7 @@ void PiixIde::run_dma(Channel& c) {
       break;
     }
     done += n;
+    entry_used_up = n == count;
     prd += 8;
   }
   ++d.dma_transfers;
@@ -769,7 +771,7 @@ void PiixIde::run_dma(Channel& c) {
   if (short_table) GuestLog::instance().log("ide", "%s: the PRD table is shorter than the transfer", d.name.c_str());
   c.bm_status |= bus_master::kInterrupt;
   if (failed || short_table) c.bm_status |= bus_master::kError;
-  if (failed || short_table || eot) c.bm_status &= static_cast<u8>(~bus_master::kActive);
+  if (failed || short_table || (eot && entry_used_up)) c.bm_status &= static_cast<u8>(~bus_master::kActive);
   const bool atapi = c.command == 0xA0;
   if (failed || short_table) {
     if (atapi) return atapi_error(c, d, 0x04, 0x44);  // HARDWARE ERROR / INTERNAL TARGET FAILURE
@@ -814,30 +816,38 @@ std::string PiixIde::eject(const std::string& name, bool force) {
 void PiixIde::serialize(StateVisitor& v) {
   PciFunction::serialize(v);
   for (auto& c : channels_) {
-    v.field("feature", c->feature), v.field("hob_feature", c->hob_feature);
-    v.field("nsector", c->nsector), v.field("hob_nsector", c->hob_nsector);
-    v.field("sector", c->sector), v.field("hob_sector", c->hob_sector);
-    v.field("lcyl", c->lcyl), v.field("hob_lcyl", c->hob_lcyl), v.field("hcyl", c->hcyl),
-        v.field("hob_hcyl", c->hob_hcyl);
-    v.field("select", c->select), v.field("control", c->control), v.field("status", c->status);
-    v.field("error", c->error), v.field("irq_pending", c->irq_pending), v.field("phase", c->phase);
-    v.field("command", c->command), v.field("pos", c->pos), v.field("end", c->end), v.field("lba", c->lba);
-    v.field("remaining", c->remaining), v.field("block", c->block);
+    // Names carry the channel and unit: a section's field names are unique.
+    const std::string ch = "ch" + std::to_string(c->index) + ".";
+    auto f = [&](const char* name) { return ch + name; };
+    v.field(f("feature"), c->feature), v.field(f("hob_feature"), c->hob_feature);
+    v.field(f("nsector"), c->nsector), v.field(f("hob_nsector"), c->hob_nsector);
+    v.field(f("sector"), c->sector), v.field(f("hob_sector"), c->hob_sector);
+    v.field(f("lcyl"), c->lcyl), v.field(f("hob_lcyl"), c->hob_lcyl), v.field(f("hcyl"), c->hcyl),
+        v.field(f("hob_hcyl"), c->hob_hcyl);
+    v.field(f("select"), c->select), v.field(f("control"), c->control), v.field(f("status"), c->status);
+    v.field(f("error"), c->error), v.field(f("irq_pending"), c->irq_pending), v.field(f("phase"), c->phase);
+    v.field(f("command"), c->command), v.field(f("pos"), c->pos), v.field(f("end"), c->end), v.field(f("lba"), c->lba);
+    v.field(f("remaining"), c->remaining), v.field(f("block"), c->block);
     u32 buffer_size = static_cast<u32>(c->buffer.size());
-    v.field("buffer_size", buffer_size);
+    v.field(f("buffer_size"), buffer_size);
     if (v.loading()) c->buffer.assign(std::min<u32>(buffer_size, 1u << 20), 0);
-    v.bytes("buffer", c->buffer);
-    v.field("packet", c->packet), v.field("atapi_from_medium", c->atapi_from_medium);
-    v.field("atapi_offset", c->atapi_offset), v.field("atapi_remaining", c->atapi_remaining);
-    v.field("atapi_limit", c->atapi_limit), v.field("dma_to_memory", c->dma_to_memory);
-    v.field("dma_from_medium", c->dma_from_medium), v.field("dma_offset", c->dma_offset);
-    v.field("dma_bytes", c->dma_bytes), v.field("bm_command", c->bm_command), v.field("bm_status", c->bm_status);
-    v.field("bm_prd", c->bm_prd);
-    for (IdeDevice& d : c->devices) {
-      v.field("cylinders", d.cylinders), v.field("heads", d.heads), v.field("sectors", d.sectors);
-      v.field("multiple", d.multiple), v.field("transfer_mode", d.transfer_mode), v.field("write_cache", d.write_cache);
-      v.field("sense_key", d.sense_key), v.field("asc", d.asc), v.field("ascq", d.ascq);
-      v.field("unit_attention", d.unit_attention), v.field("locked", d.locked), v.field("media_event", d.media_event);
+    v.bytes(f("buffer"), c->buffer);
+    v.field(f("packet"), c->packet), v.field(f("atapi_from_medium"), c->atapi_from_medium);
+    v.field(f("atapi_offset"), c->atapi_offset), v.field(f("atapi_remaining"), c->atapi_remaining);
+    v.field(f("atapi_limit"), c->atapi_limit), v.field(f("dma_to_memory"), c->dma_to_memory);
+    v.field(f("dma_from_medium"), c->dma_from_medium), v.field(f("dma_offset"), c->dma_offset);
+    v.field(f("dma_bytes"), c->dma_bytes), v.field(f("bm_command"), c->bm_command),
+        v.field(f("bm_status"), c->bm_status);
+    v.field(f("bm_prd"), c->bm_prd);
+    for (unsigned unit = 0; unit < 2; ++unit) {
+      IdeDevice& d = c->devices[unit];
+      auto g = [&](const char* name) { return ch + "unit" + std::to_string(unit) + "." + name; };
+      v.field(g("cylinders"), d.cylinders), v.field(g("heads"), d.heads), v.field(g("sectors"), d.sectors);
+      v.field(g("multiple"), d.multiple), v.field(g("transfer_mode"), d.transfer_mode),
+          v.field(g("write_cache"), d.write_cache);
+      v.field(g("sense_key"), d.sense_key), v.field(g("asc"), d.asc), v.field(g("ascq"), d.ascq);
+      v.field(g("unit_attention"), d.unit_attention), v.field(g("locked"), d.locked),
+          v.field(g("media_event"), d.media_event);
     }
     if (v.loading()) {
       // A loaded state is untrusted: keep every position inside the buffer it indexes.
