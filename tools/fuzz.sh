@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang-19, ASan and UBSan in build-fuzz, and fuzzes them
 # (DESIGN §12: ten minutes of clean fuzzing per target is the acceptance run).
-#   tools/fuzz.sh [SECONDS=600] [TARGET=all|cpu_fuzz|platform_fuzz|decoder_fuzz]
-# TARGET=all (the default) fuzzes cpu_fuzz and then platform_fuzz, each for the full SECONDS
+#   tools/fuzz.sh [SECONDS=600] [TARGET=all|cpu_fuzz|platform_fuzz|image_fuzz|decoder_fuzz]
+# TARGET=all (the default) fuzzes cpu_fuzz, platform_fuzz and image_fuzz, each for the full SECONDS
 # (so the default run takes twice SECONDS): the CPU and the PC's devices are separate code, and
 # splitting one budget between them would halve the acceptance run of each.
 # The growing corpus lives outside git, in ${EMU_CACHE:-~/.cache/emu}/fuzz/TARGET; it starts from
@@ -15,7 +15,7 @@ seconds=${1:-600}
 target=${2:-all}
 build=${FUZZ_BUILD:-build-fuzz}
 if [ "$target" = all ]; then
-  targets=(cpu_fuzz platform_fuzz)
+  targets=(cpu_fuzz platform_fuzz image_fuzz)
 else
   targets=("$target")
 fi
@@ -33,6 +33,8 @@ for t in "${targets[@]}"; do
   corpus=${EMU_CACHE:-$HOME/.cache/emu}/fuzz/$t
   mkdir -p "$corpus"
   echo "== $t: $seconds s" >&2
-  "$build/tests/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=4160 \
+  max_len=4160
+  [ "$t" = image_fuzz ] && max_len=262144  # whole small images: tables, then the data they map
+  "$build/tests/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=$max_len \
     -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/" "$corpus" "tests/fuzz/corpus/$t"
 done
