@@ -20,6 +20,7 @@
 #include "frontends/emu/options.h"
 #include "frontends/gdbstub/gdb_server.h"
 #include "frontends/monitor/monitor.h"
+#include "images/image.h"
 #include "translator/interpreter.h"
 #include "translator/trace.h"
 
@@ -105,6 +106,17 @@ class PcMonitorTarget final : public MonitorTarget {
   void cont() override { machine_.set_paused(false); }
   void system_reset() override { machine_.request_reset(); }
   void quit() override { machine_.request_quit(); }
+  std::string change_medium(std::string_view device, std::string_view file) override {
+    ImageOptions o;
+    o.path = std::string(file);
+    o.read_only = true;
+    auto opened = open_image(o);
+    if (auto* e = std::get_if<std::string>(&opened)) return *e;
+    return machine_.ide().change_medium(std::string(device), std::move(std::get<OpenedImage>(opened).device));
+  }
+  std::string eject(std::string_view device, bool force) override {
+    return machine_.ide().eject(std::string(device), force);
+  }
 
  private:
   PcMachine& machine_;

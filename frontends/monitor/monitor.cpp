@@ -179,6 +179,20 @@ std::string Monitor::execute(std::string_view line) {
     target_.quit();
     return {};
   }
+  if (command == "change") {
+    const std::string_view device = next_word(rest), file = next_word(rest);
+    if (device.empty() || file.empty()) return "usage: change DEVICE FILE (e.g. change ide1-cd0 disc.iso)\n";
+    const std::string error = target_.change_medium(device, file);
+    return error.empty() ? std::string() : "change: " + error + "\n";
+  }
+  if (command == "eject") {
+    std::string_view device = next_word(rest);
+    const bool force = device == "-f";
+    if (force) device = next_word(rest);
+    if (device.empty()) return "usage: eject [-f] DEVICE (e.g. eject ide1-cd0)\n";
+    const std::string error = target_.eject(device, force);
+    return error.empty() ? std::string() : "eject: " + error + "\n";
+  }
   return format("unknown command: '%.*s' (try 'help')\n", static_cast<int>(command.size()), command.data());
 }
 
@@ -381,6 +395,8 @@ std::string Monitor::help() const {
          "stop              stop the guest\n"
          "cont              resume the guest\n"
          "system_reset      reset the machine\n"
+         "change DEV FILE   put the disc image FILE into the CD-ROM drive DEV (e.g. ide1-cd0)\n"
+         "eject [-f] DEV    take the disc out of DEV (-f: even if the guest locked the tray)\n"
          "quit              quit the emulator\n"
          "help              this text\n";
 }

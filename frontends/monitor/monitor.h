@@ -30,6 +30,16 @@ class MonitorTarget {
   // Resets the machine at the next opportunity (the loop's business, as with port CF9h).
   virtual void system_reset() = 0;
   virtual void quit() = 0;
+  // Removable media (QEMU's `change DEVICE FILE` and `eject [-f] DEVICE`): an empty string, or
+  // why not. A machine without removable drives keeps these defaults.
+  virtual std::string change_medium(std::string_view device, std::string_view file) {
+    (void)file;
+    return "no removable-media drive '" + std::string(device) + "'";
+  }
+  virtual std::string eject(std::string_view device, bool force) {
+    (void)force;
+    return "no removable-media drive '" + std::string(device) + "'";
+  }
 };
 
 class Monitor {

@@ -6,7 +6,8 @@ usage: monitor_socket.py EMU
 emu starts paused (-S without gdb waits for the monitor's `cont`) with an empty CD-ROM drive, so
 nothing else is needed. Over each kind of socket the test reads the greeting and prompt, asks
 `info registers` (the CPU sits at the reset vector, EIP=0000fff0), sends an unknown command
-(a one-line error, the session carries on), and `quit`s: emu exits with status 0.
+(a one-line error, the session carries on), puts a disc into the CD-ROM drive (`change`), takes
+it out (`eject`), checks both in `info block`, and `quit`s: emu exits with status 0.
 """
 import os
 import socket
@@ -29,7 +30,7 @@ def read_until_prompt(s: socket.socket, deadline: float) -> str:
 
 def session(emu: str, spec: str, address, family) -> list[str]:
     problems = []
-    proc = subprocess.Popen([emu, "-display", "none", "-serial", "null", "-S", "-drive", "if=ide,media=cdrom",
+    proc = subprocess.Popen([emu, "-display", "none", "-serial", "null", "-S", "-drive", "if=ide,media=cdrom,index=2",
                              "-monitor", spec], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     try:
@@ -55,6 +56,23 @@ def session(emu: str, spec: str, address, family) -> list[str]:
         reply = read_until_prompt(s, deadline)
         if "unknown command" not in reply:
             problems.append(f"{spec}: an unknown command got {reply!r}")
+        # Media: a disc into the empty drive, out again, and the refusals.
+        disc = os.path.join(os.path.dirname(os.path.abspath(__file__)), "monitor_socket.py")
+        s.sendall(f"change ide1-cd0 {disc}\n".encode())
+        reply = read_until_prompt(s, deadline)
+        s.sendall(b"info block\n")
+        block = read_until_prompt(s, deadline)
+        if reply.strip() != "(emu)" or "monitor_socket.py" not in block:
+            problems.append(f"{spec}: change did not insert the disc: {reply!r} {block!r}")
+        s.sendall(b"eject ide1-cd0\n")
+        read_until_prompt(s, deadline)
+        s.sendall(b"info block\n")
+        if "no medium" not in read_until_prompt(s, deadline):
+            problems.append(f"{spec}: eject left the disc in")
+        for bad in (b"change ide1-cd0 /no/such/file\n", b"eject ide0-hd7\n", b"change ide1-cd0\n"):
+            s.sendall(bad)
+            if len(read_until_prompt(s, deadline).strip().splitlines()) != 2:
+                problems.append(f"{spec}: {bad!r} did not get a one-line error")
         s.sendall(b"quit\n")
         status = proc.wait(timeout=max(1, deadline - time.monotonic()))
         if status != 0:
