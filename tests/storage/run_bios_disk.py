@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Boots bios_disk (tests/storage/bios_disk.asm) from a hard disk and from a CD and checks it.
 
-usage: run_bios_disk.py EMU HARD_DISK_PROGRAM CDROM_PROGRAM [deadline-seconds]
+usage: run_bios_disk.py EMU HARD_DISK_PROGRAM CDROM_PROGRAM FLOPPY_PROGRAM [deadline-seconds]
 
 Each run passes when emu exits with status 1 ((0 failures << 1) | 1), no line says FAIL, and
 every check named in bios_disk.asm for that variant printed "ok". The hard-disk run also checks
 on the host image what the program wrote through int 13h (LBA 200 by AH=43h, LBA 63 by AH=03h)
-and that nothing else changed. Then the boot order: with both a disk and a CD, -boot c boots
-the disk and -boot order=dc the CD. The CD is made with xorriso (El Torito, no emulation).
+and that nothing else changed; the same run with -snapshot leaves the image untouched. Then the
+boot order: with both a disk and a CD, -boot c boots the disk and -boot order=dc the CD. The CD
+is made with xorriso (El Torito, no emulation). Last, a CD whose boot image is a 1.44 MB floppy
+(El Torito floppy emulation) boots eltorito_floppy.asm, which checks drive 00h from inside.
 """
 import os
 import re
@@ -92,8 +94,8 @@ def judge(name: str, status: int | None, log: str, variant: str) -> list[str]:
 
 
 def main() -> int:
-    emu, hd_program, cd_program = sys.argv[1:4]
-    deadline = float(sys.argv[4]) if len(sys.argv) > 4 else 60.0
+    emu, hd_program, cd_program, floppy_program = sys.argv[1:5]
+    deadline = float(sys.argv[5]) if len(sys.argv) > 5 else 60.0
     if not shutil.which("xorriso"):
         print("SKIP: xorriso is not installed (tools/setup.sh installs it)")
         return 77
@@ -112,6 +114,15 @@ def main() -> int:
             changed = [k for k in range(SECTORS) if after[k * 512 : (k + 1) * 512] != want[k * 512 : (k + 1) * 512]]
             problems.append(f"hard disk: the host image differs from what the program wrote in sectors {changed[:8]}")
 
+        # -snapshot: the program's writes go to a temporary overlay, and it reads them back.
+        make_disk(disk, open(hd_program, "rb").read())
+        status, log = run(emu, ["-drive", f"file={disk},format=raw", "-snapshot", "-boot", "c"], tmp, deadline)
+        problems += judge("hard disk with -snapshot", status, log, "HARD_DISK")
+        if open(disk, "rb").read() != before:
+            problems.append("-snapshot: the host image changed")
+        else:
+            print("ok -snapshot leaves the image untouched")
+
         cd = os.path.join(tmp, "cd.iso")
         make_cd(cd, open(cd_program, "rb").read(), tmp)
         status, log = run(emu, ["-cdrom", cd, "-boot", "d"], tmp, deadline)
@@ -128,6 +139,23 @@ def main() -> int:
                 problems.append(f"-boot {boot}: did not boot drive {drive}h (status {status})")
             else:
                 print(f"ok -boot {boot} boots drive {drive}h")
+        # El Torito floppy emulation: the boot image is a whole 1.44 MB diskette.
+        floppy_root = os.path.join(tmp, "floppyroot")
+        os.makedirs(floppy_root)
+        image = bytearray(1474560)
+        program = open(floppy_program, "rb").read()
+        image[: len(program)] = program
+        image[512:520] = b"FLOPPY-2"
+        with open(os.path.join(floppy_root, "floppy.img"), "wb") as f:
+            f.write(image)
+        floppy_cd = os.path.join(tmp, "floppy.iso")
+        subprocess.run(["xorriso", "-as", "mkisofs", "-quiet", "-o", floppy_cd, "-b", "floppy.img", floppy_root],
+                       check=True, capture_output=True)
+        status, log = run(emu, ["-cdrom", floppy_cd, "-boot", "d"], tmp, deadline)
+        if status == 1:
+            print("ok El Torito floppy emulation: the diskette image boots as drive 00h")
+        else:
+            problems.append(f"El Torito floppy emulation: status {status} ((failed checks << 1) | 1)")
     for p in problems:
         print("PROBLEM:", p)
     return 1 if problems else 0
