@@ -34,7 +34,8 @@ FirmwareLayout layout_for(const PcConfig& c) {
   FirmwareLayout layout;
   layout.ram_bytes = c.ram_bytes;
   layout.rom_bytes = static_cast<u32>(bios_image(c.bios).size());
-  layout.pci_devices = {1};  // 00:01, the PIIX3 functions
+  layout.pci_devices = {1};                    // 00:01, the PIIX3 functions
+  if (c.nic) layout.pci_devices.push_back(3);  // 00:03, the PCnet card
   return layout;
 }
 
@@ -62,9 +63,10 @@ PcMachine::PcMachine(const PcConfig& config)
       }),
       port_capture_(config.port_capture),
       dma_(bus_),
-      ide_(bus_, dma_, [this](unsigned channel, bool level) {
-        pic_.set_irq(channel ? PiixIde::kSecondaryIrq : PiixIde::kPrimaryIrq, level);
-      }),
+      ide_(bus_, dma_,
+           [this](unsigned channel, bool level) {
+             pic_.set_irq(channel ? PiixIde::kSecondaryIrq : PiixIde::kPrimaryIrq, level);
+           }),
       disks_(cpu_, dma_),
       firmware_(cpu_, layout_for(config), [this] {
         return config_.kernel ? load_kernel(bus_, firmware_.layout(), *config_.kernel) : KernelEntry{};
@@ -108,6 +110,10 @@ PcMachine::PcMachine(const PcConfig& config)
   pci_.attach(0, 0, &host_bridge_);
   pci_.attach(1, 0, &isa_bridge_);
   pci_.attach(1, 1, &ide_);
+  if (config.nic) {
+    nic_ = std::make_unique<Pcnet>(dma_, config.nic_mac, config.nic_backend);
+    pci_.attach(3, 0, nic_.get());
+  }
   pci_.attach(1, 3, &acpi_pm_);
   pci_.set_pirq_listener([this](unsigned pirq, bool level) { isa_bridge_.set_pirq_level(pirq, level); });
   isa_bridge_.set_isa_irq_handler([this](unsigned irq, bool level) { pic_.set_irq(irq, level); });
@@ -234,6 +240,12 @@ std::optional<std::string> PcMachine::describe_device(std::string_view name) con
   if (name == "acpi") return acpi_pm_.describe();
   if (name == "port92") return port92_.describe();
   if (name == "block") return ide_.describe() + disks_.describe();
+  if (name == "network") {
+    if (!nic_) return std::string("no network card (-nic none)\n");
+    return nic_->describe() +
+           "  backend: " + (config_.nic_backend ? config_.nic_backend->describe() : std::string("none (no cable)")) +
+           "\n";
+  }
   return std::nullopt;
 }
 

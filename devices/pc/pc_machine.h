@@ -26,6 +26,7 @@
 #include "devices/pci/i440fx.h"
 #include "devices/pci/pci_bus.h"
 #include "devices/pci/piix3.h"
+#include "devices/pcnet/pcnet.h"
 #include "devices/pic8259/pic8259.h"
 #include "devices/pit8254/pit8254.h"
 #include "devices/postcode/port_capture.h"
@@ -56,9 +57,14 @@ struct PcConfig {
   std::FILE* port_capture = nullptr;              // POST codes, or nullptr
   std::vector<u16> capture_ports = {PortCapture::kPostCodePort};
   std::vector<PcDrive> drives;
-  std::string boot_order = "cd";  // -boot order=: 'c' hard disk, 'd' CD-ROM
-  bool boot_menu = false;         // -boot menu=on
+  std::string boot_order = "cd";     // -boot order=: 'c' hard disk, 'd' CD-ROM
+  bool boot_menu = false;            // -boot menu=on
   bool bios_serial_console = false;  // the BIOS copies its messages to COM1 (-nographic)
+  // The PCnet card at 00:03.0 (-nic): its MAC and the host side of its network (may be null:
+  // a card with no cable).
+  bool nic = false;
+  std::array<u8, 6> nic_mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+  NetBackend* nic_backend = nullptr;
 };
 
 class PcMachine {
@@ -77,6 +83,7 @@ class PcMachine {
   I8042Controller& keyboard_controller() { return kbc_; }
   Vga& vga() { return vga_; }
   PiixIde& ide() { return ide_; }
+  Pcnet* nic() { return nic_.get(); }
   void attach_engine(ExecutionEngine* engine) { engine_ = engine; }
 
   // Power-on reset of the whole machine (RAM is kept, as on a warm reset: POST clears what
@@ -102,8 +109,8 @@ class PcMachine {
   void request_reset() { reset_requested_ = true, timeline_.wake(); }
 
   // The debugger views of the devices, by the names the monitor's `info NAME` uses.
-  static constexpr const char* kDeviceNames[] = {"pic", "pit", "rtc",  "serial0", "serial1", "pci",
-                                                 "i8042", "vga", "acpi", "port92", "block"};
+  static constexpr const char* kDeviceNames[] = {"pic",   "pit", "rtc",  "serial0", "serial1", "pci",
+                                                 "i8042", "vga", "acpi", "port92",  "block",   "network"};
   std::optional<std::string> describe_device(std::string_view name) const;
 
   // Called when the execution engine stops before a debugger breakpoint (gdb's Z0/Z1).
@@ -138,6 +145,7 @@ class PcMachine {
   PortCapture port_capture_;
   Dma dma_;
   PiixIde ide_;
+  std::unique_ptr<Pcnet> nic_;
   BiosDiskServices disks_;
   FirmwareInterface firmware_;
   std::unique_ptr<PortHandler> fpu_error_port_;

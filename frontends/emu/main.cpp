@@ -170,6 +170,14 @@ int run_pc(Options opt, std::FILE* log) {
   config.bios_serial_console =
       opt.nographic && (opt.serial.empty() || opt.serial[0] == "stdio" || opt.serial[0] == "mon:stdio");
   if (!open_drives(opt, config.drives, error)) return fail(error);
+  std::unique_ptr<SlirpBackend> network;
+  if (opt.nic.present) {
+    network = SlirpBackend::create(opt.nic.user, error);
+    if (!network) return fail("-nic: " + error);
+    config.nic = true;
+    config.nic_mac = opt.nic.mac;
+    config.nic_backend = network.get();
+  }
   const auto rtc_base = resolve_rtc_base(opt.rtc_base, opt.icount_shift.has_value());
   if (!rtc_base) return fail("-rtc: base='" + opt.rtc_base + "' is not utc, localtime or YYYY-MM-DD[THH:MM:SS]");
   config.rtc_base_seconds = *rtc_base;
@@ -264,6 +272,7 @@ int run_pc(Options opt, std::FILE* log) {
   }
 
   auto poll = [&] {
+    if (network) network->poll();
     for (std::size_t n = 0; n < backends.size(); ++n)
       if (backends[n]) backends[n]->pump(machine_ptr->com(static_cast<unsigned>(n)));
     if (requests.quit) machine_ptr->request_quit();

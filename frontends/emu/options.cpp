@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -250,6 +251,85 @@ bool assign_drive_indexes(std::vector<DriveOption>& drives, std::string& error) 
   return true;
 }
 
+// The keys of a user-mode network (-nic user,... and -netdev user,...): QEMU's names.
+bool parse_user_key(const std::string& option, const std::string& key, const std::string& value, NicOption& nic,
+                    std::string& error) {
+  SlirpOptions& u = nic.user;
+  if (key == "net")
+    u.net = value;
+  else if (key == "host")
+    u.host = value;
+  else if (key == "dns")
+    u.dns = value;
+  else if (key == "dhcpstart")
+    u.dhcp_start = value;
+  else if (key == "hostname")
+    u.hostname = value;
+  else if (key == "restrict") {
+    if (value != "on" && value != "off" && value != "yes" && value != "no") {
+      error = option + ": restrict='" + value + "' is not on or off";
+      return false;
+    }
+    u.restrict = value == "on" || value == "yes";
+  } else if (key == "hostfwd") {
+    SlirpOptions::Forward f;
+    if (!parse_hostfwd(value, f, error)) {
+      error = option + ": " + error;
+      return false;
+    }
+    u.forwards.push_back(f);
+  } else {
+    error = option + ": unknown key '" + key + "'";
+    return false;
+  }
+  return true;
+}
+
+bool parse_mac(const std::string& option, const std::string& value, std::array<u8, 6>& mac, std::string& error) {
+  unsigned b[6];
+  char tail;
+  if (std::sscanf(value.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6 ||
+      (b[0] & 1)) {
+    error = option + ": mac='" + value + "' is not a unicast MAC address (52:54:00:12:34:56)";
+    return false;
+  }
+  for (unsigned k = 0; k < 6; ++k) mac[k] = static_cast<u8>(b[k]);
+  return true;
+}
+
+// -nic user|none[,model=pcnet][,mac=M][,user keys]
+bool parse_nic(const std::string& text, NicOption& nic, std::string& error) {
+  std::stringstream ss(text);
+  std::string item;
+  std::getline(ss, item, ',');
+  if (item == "none") {
+    nic.present = false;
+    return true;
+  }
+  if (item != "user") {
+    error = "-nic: '" + item + "' is not a network backend emu has (user, none)";
+    return false;
+  }
+  nic.present = true;
+  while (std::getline(ss, item, ',')) {
+    const auto eq = item.find('=');
+    const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
+    if (key == "model") {
+      if (value != "pcnet") {
+        error = "-nic: model='" + value + "' is not a card this PC has (pcnet)";
+        return false;
+      }
+    } else if (key == "mac") {
+      if (!parse_mac("-nic", value, nic.mac, error)) return false;
+    } else if (key == "id") {
+      continue;
+    } else if (!parse_user_key("-nic", key, value, nic, error)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool valid_chardev(const std::string& v) {
   return v == "stdio" || v == "null" || v == "none" || v == "mon:stdio" || v.rfind("file:", 0) == 0 ||
          v.rfind("tcp:", 0) == 0;
@@ -283,6 +363,11 @@ const char* usage_text() {
          "  -drive file=F[,format=raw|qcow2|vmdk][,media=disk|cdrom][,index=0-3]\n"
          "         [,snapshot=on][,readonly=on]\n"
          "  -snapshot         write to temporary overlays; the images stay untouched\n"
+         "Network (the PCnet-PCI II card at 00:03.0):\n"
+         "  -nic user[,mac=M][,hostfwd=tcp::HPORT-:GPORT][,net=A/N][,restrict=on]  NAT (slirp):\n"
+         "                    the guest gets 10.0.2.15 by DHCP, the host is 10.0.2.2\n"
+         "  -netdev user,id=ID,... -device pcnet,netdev=ID[,mac=M]   the same, QEMU's long form\n"
+         "  -nic none         no card (the default for now)\n"
          "Console and devices:\n"
          "  -nographic        no window: COM1 on stdio with Ctrl-A escapes (Ctrl-A h: help)\n"
          "  -display none     no window (the only display until the SDL window lands)\n"
@@ -312,6 +397,7 @@ const char* usage_text() {
 
 std::optional<Options> parse_options(int argc, char** argv, std::string& error) {
   Options o;
+  std::string netdev_id, device_netdev;  // -netdev id= and -device pcnet,netdev=
   for (int k = 1; k < argc; ++k) {
     std::string a = argv[k];
     if (a.rfind("--", 0) == 0) a = a.substr(1);  // accept --opt as QEMU does
@@ -367,6 +453,58 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
       if (!value(v) || !parse_boot(v, o, error)) return std::nullopt;
     } else if (a == "-snapshot") {
       o.snapshot = true;
+    } else if (a == "-nic") {
+      if (!value(v) || !parse_nic(v, o.nic, error)) return std::nullopt;
+    } else if (a == "-netdev") {
+      // -netdev user,id=X,...: the backend; a -device pcnet,netdev=X puts the card on it.
+      if (!value(v)) return std::nullopt;
+      std::stringstream ss(v);
+      std::string item;
+      std::getline(ss, item, ',');
+      if (item != "user") {
+        error = "-netdev: '" + item + "' is not a network backend emu has (user)";
+        return std::nullopt;
+      }
+      while (std::getline(ss, item, ',')) {
+        const auto eq = item.find('=');
+        const std::string key = item.substr(0, eq), val = eq == std::string::npos ? "" : item.substr(eq + 1);
+        if (key == "id")
+          netdev_id = val;
+        else if (!parse_user_key("-netdev", key, val, o.nic, error))
+          return std::nullopt;
+      }
+      if (netdev_id.empty()) {
+        error = "-netdev: give id=NAME (and -device pcnet,netdev=NAME)";
+        return std::nullopt;
+      }
+    } else if (a == "-device") {
+      if (!value(v)) return std::nullopt;
+      std::stringstream ss(v);
+      std::string item;
+      std::getline(ss, item, ',');
+      if (item != "pcnet") {
+        error = "-device: '" + item + "' is not a device emu can add (pcnet)";
+        return std::nullopt;
+      }
+      std::string netdev;
+      while (std::getline(ss, item, ',')) {
+        const auto eq = item.find('=');
+        const std::string key = item.substr(0, eq), val = eq == std::string::npos ? "" : item.substr(eq + 1);
+        if (key == "netdev")
+          netdev = val;
+        else if (key == "mac") {
+          if (!parse_mac("-device", val, o.nic.mac, error)) return std::nullopt;
+        } else if (key != "id") {
+          error = "-device pcnet: unknown key '" + key + "'";
+          return std::nullopt;
+        }
+      }
+      if (netdev.empty()) {
+        error = "-device pcnet: give netdev=NAME (a -netdev user,id=NAME)";
+        return std::nullopt;
+      }
+      device_netdev = netdev;
+      o.nic.present = true;
     } else if (a == "-nographic") {
       o.nographic = true;
     } else if (a == "-display") {
@@ -478,6 +616,14 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
     o.image.clear();
   }
   if (!assign_drive_indexes(o.drives, error)) return std::nullopt;
+  if (!device_netdev.empty() && device_netdev != netdev_id) {
+    error = "-device pcnet: netdev '" + device_netdev + "' was not defined by -netdev";
+    return std::nullopt;
+  }
+  if (!netdev_id.empty() && device_netdev.empty()) {
+    error = "-netdev " + netdev_id + ": no -device pcnet,netdev=" + netdev_id + " uses it";
+    return std::nullopt;
+  }
   if (o.machine == "bare" && !o.drives.empty()) {
     error = o.drives.front().option + ": the bare machine has no disk controller";
     return std::nullopt;

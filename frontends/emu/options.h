@@ -1,11 +1,13 @@
 // Command-line options of `emu`, parsed QEMU-style: single-dash long options (a double dash is
 // accepted too), values in the next argument, comma-separated sub-options (DESIGN §9).
 #pragma once
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/types.h"
+#include "frontends/net/slirp_backend.h"
 
 namespace emu {
 
@@ -20,6 +22,13 @@ struct DriveOption {
   std::string option;      // how it was given, for messages ("-hda", "-drive file=x")
 };
 
+// The network card and its backend: -nic user|none, or -netdev user,id=X with -device pcnet,netdev=X.
+struct NicOption {
+  bool present = false;
+  std::array<u8, 6> mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+  SlirpOptions user;  // the user-mode network (the only backend so far)
+};
+
 struct Options {
   std::string machine = "pc";  // pc, or bare (RAM, a tiny ROM and the debug ports)
   std::string image;           // bare: the boot sector / Multiboot kernel
@@ -31,6 +40,7 @@ struct Options {
   std::string boot_order;           // -boot order=: letters a-p (c disk, d CD-ROM); empty = default
   bool boot_menu = false;           // -boot menu=on
   bool snapshot = false;            // -snapshot: every drive writes to a temporary overlay
+  NicOption nic;                    // -nic / -netdev + -device
   bool nographic = false;
   std::string display;              // -display none|sdl
   std::vector<std::string> serial;  // -serial, once per port: COM1, COM2
