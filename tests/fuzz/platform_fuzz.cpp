@@ -4,7 +4,7 @@
 //
 // The CPU does not run (cpu_fuzz covers it). Each input builds a fresh PcMachine (16 MiB, the
 // instruction clock with icount shift 0, our BIOS in ROM, no kernel, an IDE disk and CD-ROM in
-// memory) and drives its devices
+// memory, a PCnet card without a cable) and drives its devices
 // through the bus the way the CPU's IN/OUT and memory accesses would, one operation after the
 // other. An operation is one byte saying what to do, then its arguments:
 //
@@ -57,7 +57,7 @@ constexpr PortRange kPorts[] = {
     {0x70, 2},  {0x92, 1},   {0x3B0, 48},  {0x3F8, 8},  {0x2F8, 8}, {0xCF8, 4}, {0xCFC, 4},
     {0xCF9, 1}, {0x600, 64}, {0xB2, 2},    {0xAFE0, 4}, {0x6F0, 1}, {0xE9, 1},  {0xF4, 1},
     {0x80, 1},  {0xF0, 1},   {0xC000, 64}, {0x3C0, 32}, {0x3D4, 2}, {0x3C4, 2}, {0x3CE, 2},
-    {0x1F0, 8}, {0x3F6, 1},  {0x170, 8},   {0x376, 1},
+    {0x1F0, 8}, {0x3F6, 1},  {0x170, 8},   {0x376, 1},  {0xC100, 32},
 };
 constexpr std::size_t kPortRanges = sizeof kPorts / sizeof kPorts[0];
 
@@ -226,12 +226,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   // real devices (the IDE CVEs' territory).
   config.drives.push_back({0, 0, false, std::make_shared<MemoryBlockDevice>(1u << 20), "disk"});
   config.drives.push_back({1, 0, true, std::make_shared<MemoryBlockDevice>(2u << 20, true), "cd"});
+  config.nic = true;  // the PCnet card, without a cable: its rings and registers are fuzzed
   auto harness = std::make_unique<Harness>(config);
-  // What POST does for the IDE function: BAR4 at C000h, I/O and bus master on, IDETIM decode.
+  // What POST does for the PCnet card (BAR0 at C100h) and the IDE function: BAR4 at C000h, I/O and bus master on, IDETIM decode.
   AddressSpace& bus = harness->machine.bus();
   bus.port_write(0xCF8, 4, 0x80000920u), bus.port_write(0xCFC, 4, 0xC000);
   bus.port_write(0xCF8, 4, 0x80000904u), bus.port_write(0xCFC, 2, 0x0005);
   bus.port_write(0xCF8, 4, 0x80000940u), bus.port_write(0xCFC, 4, 0x80008000u);
+  bus.port_write(0xCF8, 4, 0x80001810u), bus.port_write(0xCFC, 4, 0xC100);
+  bus.port_write(0xCF8, 4, 0x80001804u), bus.port_write(0xCFC, 2, 0x0007);
   InputReader in(data, size);
   for (std::size_t n = 0; n < kMaxOperations && !in.done(); ++n) {
     const u8 op = in.u8_();
@@ -267,6 +270,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   view += m.com(0).describe();
   view += m.com(1).describe();
   view += m.describe_device("block").value_or("");
+  view += m.describe_device("network").value_or("");
   if (view.empty()) __builtin_trap();
   return 0;
 }
