@@ -12,7 +12,8 @@ usage: qemu_interop.py EMU_IMG IMAGE_WRITER EMU
 4. Crash consistency: the writer is killed with SIGKILL mid-way, repeatedly; afterwards both
    checkers find no corruption (leaks allowed), and after `emu-img check -r all` none at all.
 5. Locking: a second emu opening an image another emu writes is refused with a clear message.
-6. Bad images (truncated, absurd table sizes, backing loops) get a one-line error, exit 1.
+6. Bad images (truncated, absurd table sizes, backing loops, an unknown incompatible feature
+   bit) get a one-line error, exit 1.
 """
 import os
 import random
@@ -184,7 +185,10 @@ def main() -> int:
         run(emu_img, "create", "-f", "qcow2", "loop_b.qcow2", "1M")
         run(emu_img, "create", "-f", "qcow2", "-b", "loop_b.qcow2", "-F", "qcow2", "loop.qcow2")
         run(emu_img, "rebase", "-u", "-b", "loop.qcow2", "-F", "qcow2", "loop_b.qcow2")
-        for name in ("short.qcow2", "badl1.qcow2", "loop.qcow2"):
+        feature = bytearray(open("e.qcow2", "rb").read())
+        feature[72:80] = (1 << 5).to_bytes(8, "big")  # an incompatible feature bit emu does not know
+        open("feature.qcow2", "wb").write(feature)
+        for name in ("short.qcow2", "badl1.qcow2", "loop.qcow2", "feature.qcow2"):
             r = run(emu_img, "info", name, check=False)
             if r.returncode == 1 and r.stderr.strip() and len(r.stderr.strip().splitlines()) == 1:
                 ok(f"bad image {name}: {r.stderr.strip()}")
