@@ -20,6 +20,7 @@
 #include "frontends/emu/options.h"
 #include "frontends/gdbstub/gdb_server.h"
 #include "frontends/monitor/monitor.h"
+#include "frontends/net/pcap_dump.h"
 #include "images/image.h"
 #include "translator/interpreter.h"
 #include "translator/trace.h"
@@ -170,10 +171,14 @@ int run_pc(Options opt, std::FILE* log) {
   config.bios_serial_console =
       opt.nographic && (opt.serial.empty() || opt.serial[0] == "stdio" || opt.serial[0] == "mon:stdio");
   if (!open_drives(opt, config.drives, error)) return fail(error);
-  std::unique_ptr<SlirpBackend> network;
+  std::unique_ptr<NetBackend> network;
   if (opt.nic.present) {
     network = SlirpBackend::create(opt.nic.user, error);
     if (!network) return fail("-nic: " + error);
+    if (!opt.nic.dump.empty()) {
+      network = PcapDump::create(std::move(network), opt.nic.dump, error);
+      if (!network) return fail("-nic: " + error);
+    }
     config.nic = true;
     config.nic_mac = opt.nic.mac;
     config.nic_backend = network.get();

@@ -255,7 +255,13 @@ bool assign_drive_indexes(std::vector<DriveOption>& drives, std::string& error) 
 bool parse_user_key(const std::string& option, const std::string& key, const std::string& value, NicOption& nic,
                     std::string& error) {
   SlirpOptions& u = nic.user;
-  if (key == "net")
+  if (key == "dump") {
+    if (value.empty()) {
+      error = option + ": dump= needs a file name";
+      return false;
+    }
+    nic.dump = value;
+  } else if (key == "net")
     u.net = value;
   else if (key == "host")
     u.host = value;
@@ -367,6 +373,7 @@ const char* usage_text() {
          "  -nic user[,mac=M][,hostfwd=tcp::HPORT-:GPORT][,net=A/N][,restrict=on]  NAT (slirp):\n"
          "                    the guest gets 10.0.2.15 by DHCP, the host is 10.0.2.2\n"
          "  -netdev user,id=ID,... -device pcnet,netdev=ID[,mac=M]   the same, QEMU's long form\n"
+         "                    (dump=FILE on either: a pcap of every frame, for tshark/Wireshark)\n"
          "  -nic none         no card (the default for now)\n"
          "Console and devices:\n"
          "  -nographic        no window: COM1 on stdio with Ctrl-A escapes (Ctrl-A h: help)\n"

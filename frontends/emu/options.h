@@ -27,6 +27,7 @@ struct NicOption {
   bool present = false;
   std::array<u8, 6> mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
   SlirpOptions user;  // the user-mode network (the only backend so far)
+  std::string dump;   // dump=FILE: a pcap of every frame
 };
 
 struct Options {

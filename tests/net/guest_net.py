@@ -7,6 +7,8 @@ usage: guest_net.py EMU [--deadline S] [--large-mib N]
    emu_net=1) loads pcnet32, gets 10.0.2.15 from slirp's DHCP, pings the gateway, and wgets a
    1 MiB and an N MiB file (default 50) from an HTTP server on the host's 127.0.0.1 through
    10.0.2.2; each sha256 must match.
+   The 1 MiB run also writes a pcap (-nic user,dump=FILE) that tshark must read, showing DHCP
+   Discover and Offer.
 2. Port forwarding: the default guest (images/guests) listens with busybox nc on port 23;
    with -nic user,hostfwd=tcp::PORT-:23 a host client connects to 127.0.0.1:PORT, and bytes go
    both ways.
@@ -17,6 +19,7 @@ import hashlib
 import http.server
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -42,14 +45,16 @@ def serve(directory: str) -> tuple[http.server.ThreadingHTTPServer, int]:
     return server, server.server_address[1]
 
 
-def wget_case(emu: str, size_mib: int, deadline: float, guest_dir: str, port: int, tmp: str) -> list[str]:
+def wget_case(emu: str, size_mib: int, deadline: float, guest_dir: str, port: int, tmp: str,
+              dump: str | None = None) -> list[str]:
     name = f"file{size_mib}"
     data = random.Random(size_mib).randbytes(size_mib << 20)
     open(os.path.join(tmp, name), "wb").write(data)
     want = hashlib.sha256(data).hexdigest()
     argv = [emu, "-nographic", "-m", "256", "-kernel", os.path.join(guest_dir, "vmlinuz"), "-initrd",
             os.path.join(guest_dir, "initrd-modules.img"), "-append",
-            f"console=ttyS0 quiet emu_net=1 emu_bench=0 emu_wget=http://10.0.2.2:{port}/{name}", "-nic", "user"]
+            f"console=ttyS0 quiet emu_net=1 emu_bench=0 emu_wget=http://10.0.2.2:{port}/{name}", "-nic",
+            "user" + (f",dump={dump}" if dump else "")]
     con = bootlib.Console(argv, deadline)
     try:
         lease = con.expect(r"^EMU-DHCP-LEASE ip=(\S+).*$", "the DHCP lease")
@@ -72,6 +77,18 @@ def wget_case(emu: str, size_mib: int, deadline: float, guest_dir: str, port: in
     if not problems:
         print(f"ok DHCP 10.0.2.15, ping, wget {size_mib} MiB with the right sha256")
     return problems
+
+
+def pcap_case(dump: str) -> list[str]:
+    """The dump option's pcap opens in tshark and shows the DHCP exchange."""
+    if not shutil.which("tshark"):
+        print("SKIP: tshark is not installed (tools/setup.sh installs it): the pcap is not checked")
+        return []
+    r = subprocess.run(["tshark", "-r", dump, "-Y", "dhcp"], capture_output=True, text=True)
+    if r.returncode != 0 or "DHCP Discover" not in r.stdout or "DHCP Offer" not in r.stdout:
+        return [f"tshark -r {dump}: status {r.returncode}, no DHCP Discover/Offer: {r.stdout[-500:]}{r.stderr[-300:]}"]
+    print("ok the pcap dump opens in tshark and shows the DHCP exchange")
+    return []
 
 
 def hostfwd_case(emu: str, deadline: float) -> list[str]:
@@ -141,8 +158,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         server, port = serve(tmp)
         try:
-            for size in (1, args.large_mib):
-                problems += wget_case(args.emu, size, args.deadline, cache, port, tmp)
+            dump = os.path.join(tmp, "net.pcap")
+            problems += wget_case(args.emu, 1, args.deadline, cache, port, tmp, dump)
+            problems += pcap_case(dump)
+            problems += wget_case(args.emu, args.large_mib, args.deadline, cache, port, tmp)
         finally:
             server.shutdown()
     problems += hostfwd_case(args.emu, args.deadline)
