@@ -115,6 +115,11 @@ class PcMonitorTarget final : public MonitorTarget {
     if (auto* e = std::get_if<std::string>(&opened)) return *e;
     return machine_.ide().change_medium(std::string(device), std::move(std::get<OpenedImage>(opened).device));
   }
+  std::string set_link(std::string_view name, bool up) override {
+    if (!machine_.nic() || name != "pcnet") return "no network card '" + std::string(name) + "' (the card is 'pcnet')";
+    machine_.nic()->set_link(up);
+    return {};
+  }
   std::string eject(std::string_view device, bool force) override {
     return machine_.ide().eject(std::string(device), force);
   }

@@ -185,6 +185,13 @@ std::string Monitor::execute(std::string_view line) {
     const std::string error = target_.change_medium(device, file);
     return error.empty() ? std::string() : "change: " + error + "\n";
   }
+  if (command == "set_link") {
+    const std::string_view name = next_word(rest), state = next_word(rest);
+    if (name.empty() || (state != "on" && state != "off"))
+      return "usage: set_link NAME on|off (e.g. set_link pcnet off)\n";
+    const std::string error = target_.set_link(name, state == "on");
+    return error.empty() ? std::string() : "set_link: " + error + "\n";
+  }
   if (command == "eject") {
     std::string_view device = next_word(rest);
     const bool force = device == "-f";
@@ -397,6 +404,7 @@ std::string Monitor::help() const {
          "system_reset      reset the machine\n"
          "change DEV FILE   put the disc image FILE into the CD-ROM drive DEV (e.g. ide1-cd0)\n"
          "eject [-f] DEV    take the disc out of DEV (-f: even if the guest locked the tray)\n"
+         "set_link pcnet on|off  plug or unplug the network card's cable\n"
          "quit              quit the emulator\n"
          "help              this text\n";
 }

@@ -36,6 +36,11 @@ class MonitorTarget {
     (void)file;
     return "no removable-media drive '" + std::string(device) + "'";
   }
+  // QEMU's `set_link NAME on|off`: the network card's link as the guest sees it.
+  virtual std::string set_link(std::string_view name, bool up) {
+    (void)up;
+    return "no network card '" + std::string(name) + "'";
+  }
   virtual std::string eject(std::string_view device, bool force) {
     (void)force;
     return "no removable-media drive '" + std::string(device) + "'";

@@ -7,7 +7,8 @@ emu starts paused (-S without gdb waits for the monitor's `cont`) with an empty 
 nothing else is needed. Over each kind of socket the test reads the greeting and prompt, asks
 `info registers` (the CPU sits at the reset vector, EIP=0000fff0), sends an unknown command
 (a one-line error, the session carries on), puts a disc into the CD-ROM drive (`change`), takes
-it out (`eject`), checks both in `info block`, and `quit`s: emu exits with status 0.
+it out (`eject`), checks both in `info block`, unplugs the network card (`set_link pcnet off`,
+seen in `info network`), and `quit`s: emu exits with status 0.
 """
 import os
 import socket
@@ -30,7 +31,7 @@ def read_until_prompt(s: socket.socket, deadline: float) -> str:
 
 def session(emu: str, spec: str, address, family) -> list[str]:
     problems = []
-    proc = subprocess.Popen([emu, "-display", "none", "-serial", "null", "-S", "-drive", "if=ide,media=cdrom,index=2",
+    proc = subprocess.Popen([emu, "-display", "none", "-serial", "null", "-S", "-drive", "if=ide,media=cdrom,index=2", "-nic", "user",
                              "-monitor", spec], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     try:
@@ -69,7 +70,13 @@ def session(emu: str, spec: str, address, family) -> list[str]:
         s.sendall(b"info block\n")
         if "no medium" not in read_until_prompt(s, deadline):
             problems.append(f"{spec}: eject left the disc in")
-        for bad in (b"change ide1-cd0 /no/such/file\n", b"eject ide0-hd7\n", b"change ide1-cd0\n"):
+        s.sendall(b"set_link pcnet off\n")
+        read_until_prompt(s, deadline)
+        s.sendall(b"info network\n")
+        if "link down" not in read_until_prompt(s, deadline):
+            problems.append(f"{spec}: set_link pcnet off did not take the link down")
+        for bad in (b"change ide1-cd0 /no/such/file\n", b"eject ide0-hd7\n", b"change ide1-cd0\n",
+                    b"set_link nic9 on\n", b"set_link pcnet sideways\n"):
             s.sendall(bad)
             if len(read_until_prompt(s, deadline).strip().splitlines()) != 2:
                 problems.append(f"{spec}: {bad!r} did not get a one-line error")
