@@ -24,8 +24,9 @@ packages=(
   tshark xvfb xdotool imagemagick
   # rebuilds in several build directories (meson uses ccache when it is installed)
   ccache
-  # fetching Debian's i386 packages for guest images and the decoder corpus
-  dpkg-dev ca-certificates
+  # fetching Debian's i386 packages for guest images and the decoder corpus; kmod resolves the
+  # guest's kernel-module dependencies (depmod/modprobe on the package's tree)
+  dpkg-dev ca-certificates kmod
 )
 
 missing=()
