@@ -161,7 +161,7 @@ void StateReader::raw(std::string_view name, Type type, void* data, std::size_t 
     reject("field '" + std::string(name) + "' of section '" + current_name_ + "' has the wrong type or size");
     return;
   }
-  std::memcpy(data, it->second.data.data(), size);
+  if (size) std::memcpy(data, it->second.data.data(), size);  // an empty field may have no buffer
 }
 
 }  // namespace emu
