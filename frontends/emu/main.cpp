@@ -178,8 +178,13 @@ int run_pc(Options opt, std::FILE* log) {
   if (!open_drives(opt, config.drives, error)) return fail(error);
   std::unique_ptr<NetBackend> network;
   if (opt.nic.present) {
-    network = SlirpBackend::create(opt.nic.user, error);
-    if (!network) return fail("-nic: " + error);
+    if (opt.nic.type == "socket")
+      network = SocketBackend::create(opt.nic.socket, error);
+    else if (opt.nic.type == "tap")
+      network = TapBackend::create(opt.nic.tap, error);
+    else
+      network = SlirpBackend::create(opt.nic.user, error);
+    if (!network) return fail("-nic " + opt.nic.type + ": " + error);
     if (!opt.nic.dump.empty()) {
       network = PcapDump::create(std::move(network), opt.nic.dump, error);
       if (!network) return fail("-nic: " + error);
@@ -281,6 +286,8 @@ int run_pc(Options opt, std::FILE* log) {
     machine.set_breakpoint_handler([&] { gdb_session(gdb::GdbStop::Breakpoint); });
   }
 
+  // A halted guest wakes for its network's host sockets, not only for its next timer.
+  if (network) machine.timeline().set_wait_fds([&](std::vector<pollfd>& fds) { network->add_wait_fds(fds); });
   auto poll = [&] {
     if (network) network->poll();
     for (std::size_t n = 0; n < backends.size(); ++n)

@@ -251,17 +251,59 @@ bool assign_drive_indexes(std::vector<DriveOption>& drives, std::string& error) 
   return true;
 }
 
-// The keys of a user-mode network (-nic user,... and -netdev user,...): QEMU's names.
-bool parse_user_key(const std::string& option, const std::string& key, const std::string& value, NicOption& nic,
-                    std::string& error) {
-  SlirpOptions& u = nic.user;
+// The keys of a network backend (-nic TYPE,... and -netdev TYPE,...), in QEMU's names.
+bool parse_netdev_key(const std::string& option, const std::string& key, const std::string& value, NicOption& nic,
+                      std::string& error) {
   if (key == "dump") {
     if (value.empty()) {
       error = option + ": dump= needs a file name";
       return false;
     }
     nic.dump = value;
-  } else if (key == "net")
+    return true;
+  }
+  if (nic.type == "socket") {
+    using Mode = SocketNetOptions::Mode;
+    SocketNetOptions& s = nic.socket;
+    if (key == "localaddr") {
+      s.local = value;
+      return true;
+    }
+    const Mode mode = key == "listen"    ? Mode::Listen
+                      : key == "connect" ? Mode::Connect
+                      : key == "mcast"   ? Mode::Multicast
+                                         : Mode::Udp;
+    if (key != "listen" && key != "connect" && key != "mcast" && key != "udp") {
+      error = option + " socket: unknown key '" + key + "' (listen=, connect=, mcast=, udp=, localaddr=)";
+      return false;
+    }
+    if (!s.address.empty()) {
+      error = option + " socket: give one of listen=, connect=, mcast= and udp=";
+      return false;
+    }
+    sockaddr_in address{};
+    if (!parse_socket_address(value, "0.0.0.0", address, error)) {
+      error = option + " socket: " + key + "=" + error;
+      return false;
+    }
+    s.mode = mode;
+    s.address = value;
+    return true;
+  }
+  if (nic.type == "tap") {
+    TapOptions& t = nic.tap;
+    if (key == "ifname")
+      t.ifname = value;
+    else if (key == "script" || key == "downscript")
+      (key == "script" ? t.script : t.downscript) = value == "no" ? "" : value;
+    else {
+      error = option + " tap: unknown key '" + key + "' (ifname=, script=, downscript=)";
+      return false;
+    }
+    return true;
+  }
+  SlirpOptions& u = nic.user;
+  if (key == "net")
     u.net = value;
   else if (key == "host")
     u.host = value;
@@ -285,7 +327,31 @@ bool parse_user_key(const std::string& option, const std::string& key, const std
     }
     u.forwards.push_back(f);
   } else {
-    error = option + ": unknown key '" + key + "'";
+    error = option + " user: unknown key '" + key + "'";
+    return false;
+  }
+  return true;
+}
+
+// The backend's type from the first item of -nic/-netdev.
+bool parse_netdev_type(const std::string& option, const std::string& type, NicOption& nic, std::string& error) {
+  if (type != "user" && type != "socket" && type != "tap") {
+    error = option + ": '" + type + "' is not a network backend emu has (user, socket, tap" +
+            (option == "-nic" ? ", none)" : ")");
+    return false;
+  }
+  nic.type = type;
+  return true;
+}
+
+// What a backend needs once all its keys are read.
+bool check_netdev(const std::string& option, const NicOption& nic, std::string& error) {
+  if (nic.type == "socket" && nic.socket.address.empty()) {
+    error = option + " socket: give listen=[HOST]:PORT, connect=HOST:PORT, mcast=GROUP:PORT or udp=HOST:PORT";
+    return false;
+  }
+  if (nic.type == "socket" && nic.socket.mode == SocketNetOptions::Mode::Udp && nic.socket.local.empty()) {
+    error = option + " socket: udp= needs localaddr=HOST:PORT";
     return false;
   }
   return true;
@@ -303,7 +369,7 @@ bool parse_mac(const std::string& option, const std::string& value, std::array<u
   return true;
 }
 
-// -nic user|none[,model=pcnet][,mac=M][,user keys]
+// -nic user|socket|tap|none[,model=pcnet][,mac=M][,the backend's keys]
 bool parse_nic(const std::string& text, NicOption& nic, std::string& error) {
   std::stringstream ss(text);
   std::string item;
@@ -312,10 +378,7 @@ bool parse_nic(const std::string& text, NicOption& nic, std::string& error) {
     nic.present = false;
     return true;
   }
-  if (item != "user") {
-    error = "-nic: '" + item + "' is not a network backend emu has (user, none)";
-    return false;
-  }
+  if (!parse_netdev_type("-nic", item, nic, error)) return false;
   nic.present = true;
   while (std::getline(ss, item, ',')) {
     const auto eq = item.find('=');
@@ -329,11 +392,11 @@ bool parse_nic(const std::string& text, NicOption& nic, std::string& error) {
       if (!parse_mac("-nic", value, nic.mac, error)) return false;
     } else if (key == "id") {
       continue;
-    } else if (!parse_user_key("-nic", key, value, nic, error)) {
+    } else if (!parse_netdev_key("-nic", key, value, nic, error)) {
       return false;
     }
   }
-  return true;
+  return check_netdev("-nic", nic, error);
 }
 
 bool valid_chardev(const std::string& v) {
@@ -372,8 +435,12 @@ const char* usage_text() {
          "Network (the PCnet-PCI II card at 00:03.0):\n"
          "  -nic user[,mac=M][,hostfwd=tcp::HPORT-:GPORT][,net=A/N][,restrict=on]  NAT (slirp):\n"
          "                    the guest gets 10.0.2.15 by DHCP, the host is 10.0.2.2\n"
-         "  -netdev user,id=ID,... -device pcnet,netdev=ID[,mac=M]   the same, QEMU's long form\n"
-         "                    (dump=FILE on either: a pcap of every frame, for tshark/Wireshark)\n"
+         "  -nic socket,listen=[HOST]:PORT | connect=HOST:PORT | mcast=GROUP:PORT[,localaddr=A]\n"
+         "         | udp=HOST:PORT,localaddr=HOST:PORT   a private network of emu (or QEMU) VMs\n"
+         "  -nic tap[,ifname=NAME][,script=PATH][,downscript=PATH]  a host TAP interface\n"
+         "  -netdev TYPE,id=ID,... -device pcnet,netdev=ID[,mac=M]   the same, QEMU's long form\n"
+         "                    (dump=FILE on any: a pcap of every frame, for tshark/Wireshark;\n"
+         "                    VMs on one network need different mac=)\n"
          "  -nic none         no card (the default for now)\n"
          "Console and devices:\n"
          "  -nographic        no window: COM1 on stdio with Ctrl-A escapes (Ctrl-A h: help)\n"
@@ -463,23 +530,21 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
     } else if (a == "-nic") {
       if (!value(v) || !parse_nic(v, o.nic, error)) return std::nullopt;
     } else if (a == "-netdev") {
-      // -netdev user,id=X,...: the backend; a -device pcnet,netdev=X puts the card on it.
+      // -netdev TYPE,id=X,...: the backend; a -device pcnet,netdev=X puts the card on it.
       if (!value(v)) return std::nullopt;
       std::stringstream ss(v);
       std::string item;
       std::getline(ss, item, ',');
-      if (item != "user") {
-        error = "-netdev: '" + item + "' is not a network backend emu has (user)";
-        return std::nullopt;
-      }
+      if (!parse_netdev_type("-netdev", item, o.nic, error)) return std::nullopt;
       while (std::getline(ss, item, ',')) {
         const auto eq = item.find('=');
         const std::string key = item.substr(0, eq), val = eq == std::string::npos ? "" : item.substr(eq + 1);
         if (key == "id")
           netdev_id = val;
-        else if (!parse_user_key("-netdev", key, val, o.nic, error))
+        else if (!parse_netdev_key("-netdev", key, val, o.nic, error))
           return std::nullopt;
       }
+      if (!check_netdev("-netdev", o.nic, error)) return std::nullopt;
       if (netdev_id.empty()) {
         error = "-netdev: give id=NAME (and -device pcnet,netdev=NAME)";
         return std::nullopt;
@@ -507,7 +572,7 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
         }
       }
       if (netdev.empty()) {
-        error = "-device pcnet: give netdev=NAME (a -netdev user,id=NAME)";
+        error = "-device pcnet: give netdev=NAME (a -netdev TYPE,id=NAME)";
         return std::nullopt;
       }
       device_netdev = netdev;

@@ -8,6 +8,8 @@
 
 #include "core/types.h"
 #include "frontends/net/slirp_backend.h"
+#include "frontends/net/socket_backend.h"
+#include "frontends/net/tap_backend.h"
 
 namespace emu {
 
@@ -22,12 +24,16 @@ struct DriveOption {
   std::string option;      // how it was given, for messages ("-hda", "-drive file=x")
 };
 
-// The network card and its backend: -nic user|none, or -netdev user,id=X with -device pcnet,netdev=X.
+// The network card and its backend: -nic TYPE,... or -nic none, or -netdev TYPE,id=X,... with
+// -device pcnet,netdev=X; TYPE is user, socket or tap.
 struct NicOption {
   bool present = false;
   std::array<u8, 6> mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
-  SlirpOptions user;  // the user-mode network (the only backend so far)
-  std::string dump;   // dump=FILE: a pcap of every frame
+  std::string type = "user";
+  SlirpOptions user;        // type user: NAT through libslirp
+  SocketNetOptions socket;  // type socket: a network of VMs
+  TapOptions tap;           // type tap: a host interface
+  std::string dump;         // dump=FILE: a pcap of every frame
 };
 
 struct Options {

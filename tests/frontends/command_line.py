@@ -35,6 +35,25 @@ def main() -> int:
             (["-kernel", multiboot_kernel, "-bios", small_rom], "-bios:"),
             (["-kernel", multiboot_kernel, "-debugcon", "file:/nonexistent/dir/log"], "-debugcon: cannot open"),
             (["-gdb", "udp::1"], "-gdb:"),
+            # The network's options (issue 5): each bad one named.
+            (["-nic", "bogus"], "-nic: 'bogus' is not a network backend"),
+            (["-nic", "user,hostfwd=tcp::99999-:23"], "-nic: hostfwd="),
+            (["-nic", "user,mac=01:00:00:00:00:01"], "-nic: mac='01:00:00:00:00:01'"),
+            (["-nic", "user,model=e1000"], "-nic: model='e1000'"),
+            (["-nic", "socket"], "-nic socket: give listen="),
+            (["-nic", "socket,listen=:port"], "-nic socket: listen="),
+            (["-nic", "socket,listen=:5000,connect=:5001"], "-nic socket: give one of"),
+            (["-nic", "socket,udp=127.0.0.1:5000"], "-nic socket: udp= needs localaddr="),
+            (["-nic", "socket,connect=127.0.0.1:1", "-kernel", multiboot_kernel],
+             "-nic socket: connect=127.0.0.1:1: Connection refused"),
+            (["-nic", "socket,mcast=10.0.0.1:5000", "-kernel", multiboot_kernel],
+             "-nic socket: mcast=10.0.0.1:5000: not a multicast group"),
+            (["-nic", "tap,bogus=1"], "-nic tap: unknown key 'bogus'"),
+            (["-netdev", "socket,id=n0"], "-netdev socket: give listen="),
+            (["-netdev", "user,id=n0"], "-netdev n0: no -device pcnet,netdev=n0"),
+            (["-device", "pcnet"], "-device pcnet: give netdev=NAME"),
+            (["-netdev", "user,id=n0", "-device", "pcnet,netdev=n1"], "-device pcnet: netdev 'n1' was not defined"),
+            (["-device", "e1000,netdev=n0"], "-device: 'e1000' is not a device"),
         ]
         failures = 0
         for args, expected in cases:
