@@ -1,6 +1,10 @@
 #include "core/timeline.h"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 
 #include "core/serializer.h"
@@ -163,11 +167,7 @@ bool Timeline::idle(u64 max_wait_ns) {
       return true;
     }
     const u64 wait_ns = next ? std::min(*next - reached, max_wait_ns) : max_wait_ns;
-    {
-      std::unique_lock lock(wake_mutex_);
-      wake_cv_.wait_for(lock, std::chrono::nanoseconds(wait_ns), [this] { return wake_requested_; });
-      wake_requested_ = false;
-    }
+    host_wait(wait_ns);
     idle_host_ns_ += host_monotonic_ns() - host;
     return true;
   }
@@ -181,11 +181,7 @@ bool Timeline::idle(u64 max_wait_ns) {
   const u64 t = now();
   u64 wait_ns = max_wait_ns;
   if (next) wait_ns = *next > t ? std::min(*next - t, max_wait_ns) : 0;
-  {
-    std::unique_lock lock(wake_mutex_);
-    wake_cv_.wait_for(lock, std::chrono::nanoseconds(wait_ns), [this] { return wake_requested_; });
-    wake_requested_ = false;
-  }
+  host_wait(wait_ns);
   run_due();
   return true;
 }
@@ -196,6 +192,45 @@ void Timeline::wake() {
     wake_requested_ = true;
   }
   wake_cv_.notify_one();
+  if (const int fd = wake_fd_; fd >= 0) {
+    const uint64_t one = 1;
+    (void)!write(fd, &one, sizeof one);
+  }
+}
+
+Timeline::~Timeline() {
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void Timeline::set_wait_fds(WaitFds fds) {
+  if (wake_fd_ < 0) wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  wait_fds_ = std::move(fds);
+}
+
+// Sleeps up to `wait_ns` or until wake(): on the condition variable, or — with host descriptors
+// to watch — in ppoll() on them and the wake eventfd.
+void Timeline::host_wait(u64 wait_ns) {
+  std::unique_lock lock(wake_mutex_);
+  if (!wait_fds_ || wake_fd_ < 0) {
+    wake_cv_.wait_for(lock, std::chrono::nanoseconds(wait_ns), [this] { return wake_requested_; });
+    wake_requested_ = false;
+    return;
+  }
+  if (wake_requested_) {
+    wake_requested_ = false;
+    return;
+  }
+  lock.unlock();
+  poll_fds_.clear();
+  poll_fds_.push_back({wake_fd_, POLLIN, 0});
+  wait_fds_(poll_fds_);
+  const timespec timeout = {static_cast<time_t>(wait_ns / kNsPerSecond), static_cast<long>(wait_ns % kNsPerSecond)};
+  if (ppoll(poll_fds_.data(), poll_fds_.size(), &timeout, nullptr) > 0 && (poll_fds_[0].revents & POLLIN)) {
+    uint64_t count;
+    (void)!read(wake_fd_, &count, sizeof count);
+  }
+  lock.lock();
+  wake_requested_ = false;
 }
 
 void Timeline::serialize(StateVisitor& v) {

@@ -23,7 +23,10 @@
 //
 // Events are not saved: each device saves its own deadlines and schedules again after a load.
 #pragma once
+#include <poll.h>
+
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -31,6 +34,7 @@
 #include <optional>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "core/types.h"
 
@@ -45,6 +49,11 @@ class Timeline {
   enum class Source : u8 { Manual, Instructions, Host, Paced };
 
   static constexpr u64 kNsPerSecond = 1'000'000'000;
+
+  Timeline() = default;
+  ~Timeline();
+  Timeline(const Timeline&) = delete;
+  Timeline& operator=(const Timeline&) = delete;
 
   Timeline() = default;
   Timeline(const Timeline&) = delete;
@@ -117,6 +126,11 @@ class Timeline {
   bool idle(u64 max_wait_ns);
   // Ends a real-time idle() early (thread-safe): host input arrived for a device.
   void wake();
+  // Host file descriptors a real-time idle() also wakes for, so a halted guest hears its network
+  // at once rather than at its next timer: called on the CPU thread before each wait, `fds`
+  // appends what to watch (a network backend's sockets).
+  using WaitFds = std::function<void(std::vector<pollfd>& fds)>;
+  void set_wait_fds(WaitFds fds);
 
   // State: the current time. Load it after the CPU (whose instruction counter the clock
   // reads) and before the devices (which schedule their events again from their state).
@@ -145,9 +159,14 @@ class Timeline {
   std::unordered_map<EventId, u64> when_of_;
   EventId next_id_ = 1;
 
+  void host_wait(u64 wait_ns);  // idle()'s sleep on the host
+
   std::mutex wake_mutex_;
   std::condition_variable wake_cv_;
   bool wake_requested_ = false;
+  WaitFds wait_fds_;
+  std::vector<pollfd> poll_fds_;
+  std::atomic<int> wake_fd_ = -1;  // an eventfd wake() writes, while wait_fds_ is set
 };
 
 }  // namespace emu

@@ -7,8 +7,11 @@
 // calls NetReceiver::receive() from inside poll() (or send(), for loopback-like backends), so a
 // card's state is only ever touched from the CPU thread.
 #pragma once
+#include <poll.h>
+
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/types.h"
 
@@ -34,6 +37,10 @@ class NetBackend {
   virtual void send(std::span<const u8> frame) = 0;
   // Moves pending host traffic (sockets, timers, queued frames) to the receiver. Non-blocking.
   virtual void poll() = 0;
+  // The host descriptors whose readiness poll() would act on (a socket with frames for the guest,
+  // one with room for frames queued to send): a halted guest's idle wait watches them, so the
+  // next poll() runs as soon as traffic arrives (Timeline::set_wait_fds).
+  virtual void add_wait_fds(std::vector<pollfd>& fds) { (void)fds; }
   // The link as the host sees it; the monitor's `set_link` overrides it.
   virtual bool link_up() const { return true; }
   // One line for `info network`.

@@ -20,6 +20,7 @@ class PcapDump final : public NetBackend, public NetReceiver {
   // Toward the network.
   void send(std::span<const u8> frame) override;
   void poll() override { inner_->poll(); }
+  void add_wait_fds(std::vector<pollfd>& fds) override { inner_->add_wait_fds(fds); }
   bool link_up() const override { return inner_->link_up(); }
   std::string describe() const override;
   // Toward the card.

@@ -151,6 +151,15 @@ void SlirpBackend::poll() {
   }
 }
 
+// Slirp's own list of sockets and the events it waits for; poll() asks for it again, so the
+// indices it hands out here are not kept.
+void SlirpBackend::add_wait_fds(std::vector<pollfd>& fds) {
+  fds_.clear();
+  uint32_t timeout = 0;
+  slirp_pollfds_fill(slirp_, &timeout, on_add_poll, this);
+  fds.insert(fds.end(), fds_.begin(), fds_.end());
+}
+
 std::string SlirpBackend::describe() const {
   char line[128];
   std::snprintf(line, sizeof line, " (to host %llu frames, to guest %llu, dropped %llu, queued %zu)",

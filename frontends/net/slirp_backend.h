@@ -43,6 +43,7 @@ class SlirpBackend final : public NetBackend {
 
   void send(std::span<const u8> frame) override;
   void poll() override;
+  void add_wait_fds(std::vector<pollfd>& fds) override;
   std::string describe() const override;
 
   struct Counters {

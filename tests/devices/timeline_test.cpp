@@ -1,6 +1,7 @@
 #include "core/timeline.h"
 
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <string>
@@ -116,6 +117,38 @@ TEST_CASE("timeline: real-time mode follows the host clock and idle sleeps until
   t.schedule(start + 2'000'000, [&](u64) { fired = true; });  // 2 ms
   while (!fired) CHECK(t.idle(Timeline::kNsPerSecond));
   CHECK(t.now() >= start + 2'000'000);
+}
+
+TEST_CASE("timeline: a real-time idle wakes for a watched host descriptor, and for wake()") {
+  Timeline t;
+  t.use_host_clock();
+  int pipe_fds[2];
+  REQUIRE(pipe(pipe_fds) == 0);
+  unsigned asked = 0;
+  t.set_wait_fds([&](std::vector<pollfd>& fds) {
+    ++asked;
+    fds.push_back({pipe_fds[0], POLLIN, 0});
+  });
+  // Nothing scheduled: without the descriptor this idle would sleep its full minute.
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(write(pipe_fds[1], "x", 1) == 1);
+  });
+  const auto before = std::chrono::steady_clock::now();
+  CHECK(t.idle(60 * Timeline::kNsPerSecond));
+  writer.join();
+  CHECK(asked == 1);
+  std::thread waker([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    t.wake();
+  });
+  char byte;
+  CHECK(read(pipe_fds[0], &byte, 1) == 1);  // the descriptor is quiet again: only wake() can end this one
+  CHECK(t.idle(60 * Timeline::kNsPerSecond));
+  waker.join();
+  CHECK(std::chrono::steady_clock::now() - before < std::chrono::seconds(30));
+  close(pipe_fds[0]);
+  close(pipe_fds[1]);
 }
 
 TEST_CASE("timeline: the current time round-trips through the serializer") {
