@@ -570,19 +570,20 @@ void Pcnet::serialize(StateVisitor& v) {
 }
 
 std::string Pcnet::describe() const {
+  // The PCI header's line comes first, whatever its length; the card's own lines have bounded widths.
   char line[320];
   std::snprintf(
       line, sizeof line,
-      "%s\n  MAC %02x:%02x:%02x:%02x:%02x:%02x, link %s, %s, SWSTYLE %u, CSR0 %04x, mode %04x\n"
+      "\n  MAC %02x:%02x:%02x:%02x:%02x:%02x, link %s, %s, SWSTYLE %u, CSR0 %04x, mode %04x\n"
       "  rx ring %04x%04x x%u (at %u), tx ring %04x%04x x%u (at %u)\n"
       "  tx %llu frames %llu bytes (%llu errors), rx %llu frames %llu bytes, %llu dropped\n",
-      PciFunction::describe().c_str(), mac_[0], mac_[1], mac_[2], mac_[3], mac_[4], mac_[5], link_up_ ? "up" : "down",
-      dword_io_ ? "DWIO" : "WIO", software_style(), csr_[0], csr_[15], csr_[25], csr_[24], ring_length(csr_[76]),
-      rx_index_, csr_[31], csr_[30], ring_length(csr_[78]), tx_index_,
-      static_cast<unsigned long long>(counters_.tx_frames), static_cast<unsigned long long>(counters_.tx_bytes),
-      static_cast<unsigned long long>(counters_.tx_errors), static_cast<unsigned long long>(counters_.rx_frames),
-      static_cast<unsigned long long>(counters_.rx_bytes), static_cast<unsigned long long>(counters_.rx_dropped));
-  return line;
+      mac_[0], mac_[1], mac_[2], mac_[3], mac_[4], mac_[5], link_up_ ? "up" : "down", dword_io_ ? "DWIO" : "WIO",
+      software_style(), csr_[0], csr_[15], csr_[25], csr_[24], ring_length(csr_[76]), rx_index_, csr_[31], csr_[30],
+      ring_length(csr_[78]), tx_index_, static_cast<unsigned long long>(counters_.tx_frames),
+      static_cast<unsigned long long>(counters_.tx_bytes), static_cast<unsigned long long>(counters_.tx_errors),
+      static_cast<unsigned long long>(counters_.rx_frames), static_cast<unsigned long long>(counters_.rx_bytes),
+      static_cast<unsigned long long>(counters_.rx_dropped));
+  return PciFunction::describe() + line;
 }
 
 }  // namespace emu
