@@ -55,10 +55,6 @@ class Timeline {
   Timeline(const Timeline&) = delete;
   Timeline& operator=(const Timeline&) = delete;
 
-  Timeline() = default;
-  Timeline(const Timeline&) = delete;
-  Timeline& operator=(const Timeline&) = delete;
-
   // Deterministic mode: time = 2^shift ns per instruction counted in `*instructions` (the
   // CPU's `counters.instructions`). The counter must outlive the timeline. The current time is
   // kept: switching sources never moves time.

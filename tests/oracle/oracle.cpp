@@ -101,20 +101,30 @@ class NativeRunner {
       close(from_child[0]);
       close(from_child[1]);
       execl(path.c_str(), path.c_str(), static_cast<char*>(nullptr));
-      std::fprintf(stderr, "oracle: cannot run %s: %s\n", path.c_str(), std::strerror(errno));
-      _exit(127);
+      const int why = errno;
+      std::fprintf(stderr, "oracle: cannot run %s: %s\n", path.c_str(), std::strerror(why));
+      _exit(why == ENOEXEC ? kNoI386Exit : 127);
     }
     close(to_child[0]);
     close(from_child[1]);
     to_ = to_child[1];
     from_ = from_child[0];
   }
-  ~NativeRunner() {
-    close(to_);
-    close(from_);
-    int status;
-    waitpid(pid_, &status, 0);
+  ~NativeRunner() { exit_status(); }
+  // The helper's exit status, once it has ended (closes the pipes and waits).
+  int exit_status() {
+    if (pid_ > 0) {
+      close(to_);
+      close(from_);
+      int status = 0;
+      waitpid(pid_, &status, 0);
+      status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      pid_ = -1;
+    }
+    return status_;
   }
+  // The child's status when the kernel refused the i386 executable (ENOEXEC).
+  static constexpr int kNoI386Exit = 126;
   bool read_hello(oracle_hello& h) { return read_all(&h, sizeof h) && h.magic == ORACLE_HELLO_MAGIC; }
   void send(const std::vector<GeneratedCase>& batch) {
     const u32 count = static_cast<u32>(batch.size());
@@ -149,6 +159,7 @@ class NativeRunner {
   }
   pid_t pid_ = -1;
   int to_ = -1, from_ = -1;
+  int status_ = -1;
 };
 
 // ---- naming ------------------------------------------------------------------------------------
@@ -405,6 +416,12 @@ int run(const Options& opt) {
   NativeRunner native(opt.native);
   oracle_hello hello{};
   if (!native.read_hello(hello)) {
+    if (native.exit_status() == NativeRunner::kNoI386Exit) {
+      // A 64-bit kernel built or booted without IA32 emulation (ia32_emulation=0) runs no i386
+      // program at all: there is no host CPU to compare with here.
+      std::printf("oracle: skipped: this host's kernel cannot execute i386 programs (no IA32 emulation)\n");
+      return 77;
+    }
     std::fprintf(stderr, "oracle: the native runner %s did not start\n", opt.native.c_str());
     return 2;
   }
