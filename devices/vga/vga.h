@@ -57,6 +57,32 @@ inline constexpr VgaModeRegisters kVgaMode3Registers = {
      0x0C, 0x00, 0x0F, 0x08, 0x00},                          // AR10 blink+line gfx, AR13 pan 8
 };
 
+// Mode 12h, 640x480 in 16 colours (four planes), 60 Hz at 25.175 MHz; the same sources as mode 03h.
+inline constexpr VgaModeRegisters kVgaMode12hRegisters = {
+    0xE3,                                             // Misc: 3Dx, RAM enabled, 25.175 MHz, -hsync -vsync (480 lines)
+    {0x03, 0x01, 0x0F, 0x00, 0x06},                   // SR1 8-dot, SR2 all planes, SR4 no odd/even
+    {0x5F, 0x4F, 0x50, 0x82, 0x54, 0x80, 0x0B, 0x3E,  // CR06 vtotal 20Bh, CR07 overflow
+     0x00, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // CR09 max scan 0 (one line per row)
+     0xEA, 0x8C, 0xDF, 0x28, 0x00, 0xE3, 0x04, 0xE3,  // CR12 vde 1DFh (480 lines), CR13 80 bytes, CR17 byte mode
+     0xFF},
+    {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x0F, 0xFF},  // GR6 A0000/64K graphics
+    {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3A,
+     0x3B, 0x3C, 0x3D, 0x3E, 0x3F, 0x01, 0x00, 0x0F, 0x00, 0x00},  // AR10 graphics
+};
+
+// Mode 13h, 320x200 in 256 colours (chain-4: the CPU sees one byte per pixel at A0000), 70 Hz.
+inline constexpr VgaModeRegisters kVgaMode13hRegisters = {
+    0x63,                                             // Misc: 3Dx, RAM enabled, 25.175 MHz, -hsync +vsync (400 lines)
+    {0x03, 0x01, 0x0F, 0x00, 0x0E},                   // SR4 chain-4
+    {0x5F, 0x4F, 0x50, 0x82, 0x54, 0x80, 0xBF, 0x1F,  //
+     0x00, 0x41, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // CR09 max scan 1: each line twice (200 of 400)
+     0x9C, 0x8E, 0x8F, 0x28, 0x40, 0x96, 0xB9, 0xA3,  // CR13 40 (x 8 bytes in doubleword mode), CR14 doubleword
+     0xFF},
+    {0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x05, 0x0F, 0xFF},  // GR5 256-colour shift, GR6 A0000/64K graphics
+    {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A,
+     0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x41, 0x00, 0x0F, 0x00, 0x00},  // AR10 graphics, 8-bit colour
+};
+
 // DAC entry `index` (0-63) of the EGA-compatible palette a BIOS loads for the 16-colour modes:
 // index bits are rgbRGB (bits 2-0 the 2/3-intensity R, G, B; bits 5-3 the 1/3-intensity ones),
 // each component 6-bit: 2Ah for the primary bit plus 15h for the secondary.
@@ -131,6 +157,9 @@ class Vga final : public BytePortDevice, public MmioHandler {
   const VgaState& state() const { return state_; }
   // Plane `plane`'s byte at `address` (0-FFFF).
   u8 plane_byte(unsigned plane, u32 address) const { return vram_[(address & 0xFFFF) * kPlanes + (plane & 3)]; }
+  // The plane address the CRTC scans for memory address counter value `ma` (byte, word or
+  // doubleword address mode); the renderer walks the screen with it.
+  u32 crtc_scan_address(u32 ma) const;
 
  protected:
   bool decodes(u16 port) const override;
@@ -149,8 +178,6 @@ class Vga final : public BytePortDevice, public MmioHandler {
   u8 read_dac_data();
   u8 input_status_0() const;
   u8 input_status_1() const;
-  // The plane address the CRTC scans for memory address counter value `ma`.
-  u32 crtc_scan_address(u32 ma) const;
 
   Timeline& timeline_;
   VgaState state_;
