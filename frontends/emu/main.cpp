@@ -15,6 +15,8 @@
 #include "core/guest_log.h"
 #include "devices/bare/bare_machine.h"
 #include "devices/pc/pc_machine.h"
+#include "devices/vga/png.h"
+#include "devices/vga/vga_renderer.h"
 #include "frontends/emu/console.h"
 #include "frontends/emu/drives.h"
 #include "frontends/emu/options.h"
@@ -122,6 +124,11 @@ class PcMonitorTarget final : public MonitorTarget {
   }
   std::string eject(std::string_view device, bool force) override {
     return machine_.ide().eject(std::string(device), force);
+  }
+  std::string screendump(std::string_view file) override {
+    std::string error;
+    write_png_file(std::string(file), VgaRenderer::render(machine_.vga()), error);
+    return error;
   }
 
  private:

@@ -192,6 +192,12 @@ std::string Monitor::execute(std::string_view line) {
     const std::string error = target_.set_link(name, state == "on");
     return error.empty() ? std::string() : "set_link: " + error + "\n";
   }
+  if (command == "screendump") {
+    const std::string_view file = next_word(rest);
+    if (file.empty()) return "usage: screendump FILE.png\n";
+    const std::string error = target_.screendump(file);
+    return error.empty() ? std::string() : "screendump: " + error + "\n";
+  }
   if (command == "eject") {
     std::string_view device = next_word(rest);
     const bool force = device == "-f";
@@ -405,6 +411,7 @@ std::string Monitor::help() const {
          "change DEV FILE   put the disc image FILE into the CD-ROM drive DEV (e.g. ide1-cd0)\n"
          "eject [-f] DEV    take the disc out of DEV (-f: even if the guest locked the tray)\n"
          "set_link pcnet on|off  plug or unplug the network card's cable\n"
+         "screendump FILE.png    save the screen as the VGA shows it now\n"
          "quit              quit the emulator\n"
          "help              this text\n";
 }

@@ -41,6 +41,11 @@ class MonitorTarget {
     (void)up;
     return "no network card '" + std::string(name) + "'";
   }
+  // QEMU's `screendump FILE`: the screen as a PNG; an empty string, or why not.
+  virtual std::string screendump(std::string_view file) {
+    (void)file;
+    return "this machine has no display";
+  }
   virtual std::string eject(std::string_view device, bool force) {
     (void)force;
     return "no removable-media drive '" + std::string(device) + "'";
