@@ -8,6 +8,8 @@ packages=(
   g++ binutils meson ninja-build pkg-config cmake python3 nasm
   # the BIOS's ACPI DSDT is compiled from ASL at build time
   acpica-tools
+  # the BIOS's 8x16 ROM font is built from its Terminus console fonts (devices/vga/make_font.py)
+  console-setup-linux
   # libraries (DESIGN: use them, don't rewrite them)
   libcapstone-dev llvm-19-dev zlib1g-dev libsdl2-dev libslirp-dev doctest-dev
   # sanitizers and libFuzzer (the clang that matches LLVM 19)

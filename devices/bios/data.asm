@@ -37,6 +37,16 @@ mode3_attribute         db 00h, 01h, 02h, 03h, 04h, 05h, 14h, 07h
                         db 38h, 39h, 3Ah, 3Bh, 3Ch, 3Dh, 3Eh, 3Fh
                         db 0Ch, 00h, 0Fh, 08h
 
+; The 8x16 font: 256 characters in code page 437 order, 16 bytes each (bit 7 the leftmost
+; pixel), built at build time by devices/vga/make_font.py from Debian's Terminus console fonts.
+; Mode sets copy it into plane 2; int 10h AX=1130h BH=06h hands out F000:rom_font_8x16. The
+; SIL Open Font License asks every copy of the font to carry its copyright notice: here it is.
+font_notice             db "8x16 font derived from Terminus Font, Copyright (c) 2010 Dimitar "
+                        db "Toshkov Zhekov, SIL Open Font License 1.1", 0
+        align   16
+rom_font_8x16:
+        incbin  "font8x16.bin"
+
 ; Set-1 scan code -> ASCII, unshifted and shifted (US layout), for the keys 00h-58h.
 SCAN_TABLE_SIZE         equ 59h
 scan_ascii_plain:

@@ -4,10 +4,14 @@
 ; the EGA/VGA information calls. Text lives at B800:0000, two bytes a cell (character,
 ; attribute), 4 KiB a page. Teletype output is also copied to the debug console (port E9h), so
 ; `emu -debugcon stdio` shows what a boot loader prints on a machine without a window.
+; Mode sets load the ROM's 8x16 font (data.asm, code page 437) into plane 2, where the VGA's
+; character generator reads the glyphs.
 ; Graphics modes and VBE (4Fxxh) come with the window (devices/vga, a later issue): mode sets to
 ; them are refused and VBE calls return without AL = 4Fh, the "not supported" answer.
 
 VIDEO_SEG               equ 0B800h
+FONT_SEG                equ 0A000h      ; plane 2 while the font is open (GR6 = 00h: A0000-BFFFF)
+FONT_HEIGHT             equ 16          ; the ROM font's scan lines per character
 CRTC_INDEX              equ 3D4h
 VGA_ATTR_INDEX          equ 3C0h
 VGA_ATTR_READ           equ 3C1h
@@ -109,6 +113,8 @@ video_set_mode:
 .text:  mov     [BDA_VIDEO_MODE], al
         push    ax
         call    vga_program_mode3
+        xor     bl, bl                  ; block 0: mode 03h's SR3 = 00h selects it for both halves
+        call    vga_load_rom_font
         pop     ax
         test    ah, 80h
         jnz     .keep
@@ -199,6 +205,63 @@ vga_program_mode3:
         inc     bl
         cmp     bl, 64
         jb      .dac
+        ret
+
+; Copies the ROM's 8x16 font (256 characters) into character generator block BL (0-7) of plane
+; 2. Each character has a 32-byte slot there; the first 16 bytes are written. Blocks 0-3 start
+; at 0, 16, 32, 48 KiB and blocks 4-7 8 KiB above them (IBM VGA Technical Reference, Character
+; Map Select Register; SeaBIOS vgafb_load_font). The planes are opened as a font loader does
+; (SR2 = 04h: write plane 2 only, SR4 = 07h: no odd/even, GR4 = 02h: read plane 2, GR5 = 00h,
+; GR6 = 00h: A0000h, no chaining) and given back to text mode afterwards, so this leaves text
+; memory at B8000h as it found it.
+vga_load_rom_font:
+        push    ds
+        push    es
+        mov     ax, FONT_SEG
+        mov     es, ax
+        movzx   di, bl
+        and     di, 03h
+        shl     di, 14
+        and     bl, 04h
+        movzx   ax, bl
+        shl     ax, 11
+        add     di, ax
+        mov     dx, VGA_SEQ_INDEX
+        mov     ax, 0402h
+        out     dx, ax
+        mov     ax, 0704h
+        out     dx, ax
+        mov     dx, VGA_GC_INDEX
+        mov     ax, 0204h
+        out     dx, ax
+        mov     ax, 0005h
+        out     dx, ax
+        mov     ax, 0006h
+        out     dx, ax
+        push    cs
+        pop     ds
+        mov     si, rom_font_8x16
+        mov     bx, 256
+.char:  mov     cx, FONT_HEIGHT / 4
+        rep movsd
+        add     di, 32 - FONT_HEIGHT
+        dec     bx
+        jnz     .char
+        mov     dx, VGA_SEQ_INDEX       ; text again: planes 0 and 1, odd/even, B8000h (the
+                                        ; values vgacon and SeaBIOS restore)
+        mov     ax, 0302h
+        out     dx, ax
+        mov     ax, 0304h
+        out     dx, ax
+        mov     dx, VGA_GC_INDEX
+        mov     ax, 0004h
+        out     dx, ax
+        mov     ax, 1005h
+        out     dx, ax
+        mov     ax, 0E06h
+        out     dx, ax
+        pop     es
+        pop     ds
         ret
 
 ; Outputs one 6-bit DAC component of EGA colour BL: 2Ah for the bit CL, 15h for the bit CL+3.
@@ -641,19 +704,48 @@ vga_attribute_read:
         pop     dx
         ret
 
-; AH=11h: character generator. AL=30h reports the font size (CX = scan lines per character,
-; DL = rows - 1). The 8x16 ROM font itself arrives with the window (a later issue): until
-; then ES:BP comes back as 0000:0000 and the font-loading subfunctions keep the 8x16 layout.
+; AH=11h: character generator (IBM VGA BIOS, int 10h AH=11h).
+; AL=04h / 14h: load the ROM's 8x16 font into block BL; 14h also sets the character height
+;   (CR09, the BDA) to 16, which mode 03h already has, so the screen keeps its 25 rows.
+; AL=30h: font information: CX = scan lines per character, DL = rows - 1, ES:BP = the font BH
+;   asks for. Only BH = 06h, the 8x16 font, exists; the 8x14 (02h), 8x8 (03h, 04h) and 9-dot
+;   (05h, 07h) fonts and the int 1Fh/43h pointers (00h, 01h: those vectors hold an IRET, not
+;   a font) come back as 0000:0000.
+; The user-font loads (00h-03h, 10h-13h) and the ROM 8x14/8x8 loads are not offered.
 video_font:
+        cmp     al, 04h
+        je      .load
+        cmp     al, 14h
+        je      .load_and_height
         cmp     al, 30h
         jne     .done
         mov     cx, [BDA_CHAR_HEIGHT]
         mov     [bp + VIDEO_FRAME_CX], cx
         mov     dl, [BDA_VIDEO_ROWS]
         mov     [bp + VIDEO_FRAME_DX], dl
-        mov     word [bp + VIDEO_FRAME_BP], 0
-        mov     word [bp + VIDEO_FRAME_ES], 0
+        xor     ax, ax                  ; no such font: 0000:0000
+        xor     cx, cx
+        cmp     bh, 06h
+        jne     .pointer
+        mov     ax, 0F000h
+        mov     cx, rom_font_8x16
+.pointer:
+        mov     [bp + VIDEO_FRAME_BP], cx
+        mov     [bp + VIDEO_FRAME_ES], ax
 .done:  ret
+.load_and_height:
+        mov     dx, CRTC_INDEX
+        mov     al, 09h                 ; CR09 bits 4-0: maximum scan line = height - 1
+        out     dx, al
+        inc     dx
+        in      al, dx
+        and     al, 0E0h
+        or      al, FONT_HEIGHT - 1
+        out     dx, al
+        mov     word [BDA_CHAR_HEIGHT], FONT_HEIGHT
+        mov     byte [BDA_VIDEO_ROWS], TEXT_ROWS - 1
+.load:  and     bl, 07h
+        jmp     vga_load_rom_font
 
 ; AH=12h: alternate select. BL=10h: EGA/VGA information (BH = 0 colour, BL = 3 for 256 KiB,
 ; CH = feature bits, CL = switch settings). The others (scan lines, cursor emulation, video

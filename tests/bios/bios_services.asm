@@ -608,6 +608,7 @@ test_video:
         pop     es
         EXPECTW "int10/1130 scan lines per character", cx, 16
         EXPECTB "int10/1130 rows - 1", dl, 24
+        call    test_font
         ; 12h BL=10h: EGA/VGA information.
         mov     ah, 12h
         mov     bl, 10h
@@ -700,6 +701,201 @@ test_video:
 
         mov     ax, 0003h               ; leave a clean screen
         int     10h
+        ret
+
+; The VGA's character generator memory (plane 2), opened and closed the way vgacon's font
+; reader does (Linux drivers/video/console/vgacon.c, vgacon_do_font_op): SR2 = 04h, SR4 = 07h,
+; GR4 = 02h, GR5 = 00h, GR6 = 00h put plane 2 alone at A0000h; mode 03h's values give it back.
+PLANE2_SEG              equ 0A000h
+plane2_open:
+        push    ax
+        push    dx
+        mov     dx, 3C4h
+        mov     ax, 0402h
+        out     dx, ax
+        mov     ax, 0704h
+        out     dx, ax
+        mov     dx, 3CEh
+        mov     ax, 0204h
+        out     dx, ax
+        mov     ax, 0005h
+        out     dx, ax
+        mov     ax, 0006h
+        out     dx, ax
+        pop     dx
+        pop     ax
+        ret
+plane2_close:
+        push    ax
+        push    dx
+        mov     dx, 3C4h
+        mov     ax, 0302h
+        out     dx, ax
+        mov     ax, 0304h
+        out     dx, ax
+        mov     dx, 3CEh
+        mov     ax, 0004h
+        out     dx, ax
+        mov     ax, 1005h
+        out     dx, ax
+        mov     ax, 0E06h
+        out     dx, ax
+        pop     dx
+        pop     ax
+        ret
+
+; Copies the 16 bytes at plane 2 offset BX (a character's slot) to glyph_plane2.
+read_plane2_glyph:
+        pushad
+        push    es
+        call    plane2_open
+        push    PLANE2_SEG
+        pop     es
+        xor     si, si
+.next:  mov     al, [es:bx + si]
+        mov     [glyph_plane2 + si], al
+        inc     si
+        cmp     si, 16
+        jb      .next
+        call    plane2_close
+        pop     es
+        popad
+        ret
+
+; Zeroes the 16 bytes at plane 2 offset BX, so a font load has to write them again.
+clear_plane2_glyph:
+        pushad
+        push    es
+        call    plane2_open
+        push    PLANE2_SEG
+        pop     es
+        xor     si, si
+.next:  mov     byte [es:bx + si], 0
+        inc     si
+        cmp     si, 16
+        jb      .next
+        call    plane2_close
+        pop     es
+        popad
+        ret
+
+; AL = 0 when glyph_plane2 holds the same 16 bytes as glyph_rom, else 1.
+glyph_differs:
+        push    cx
+        push    si
+        push    di
+        push    es
+        push    ds
+        pop     es
+        mov     si, glyph_rom
+        mov     di, glyph_plane2
+        mov     cx, 16
+        repe cmpsb
+        setne   al
+        pop     es
+        pop     di
+        pop     si
+        pop     cx
+        ret
+
+; 11h: the ROM's 8x16 font. AL=30h BH=06h hands out its address; the mode set loaded it into
+; block 0 of plane 2 (32 bytes a character); AL=04h and 14h load it again into block BL.
+test_font:
+        push    es
+        push    bp
+        mov     ax, 1130h
+        mov     bh, 06h
+        xor     cx, cx
+        xor     dx, dx
+        int     10h
+        mov     [rom_font], bp
+        mov     [rom_font + 2], es
+        pop     bp
+        pop     es
+        EXPECTW "int10/1130 BH=06h scan lines per character", cx, 16
+        EXPECTB "int10/1130 BH=06h rows - 1", dl, 24
+        cmp     dword [rom_font], 0
+        setne   al
+        EXPECTB "int10/1130 BH=06h ES:BP is not 0000:0000", al, 1
+        EXPECTW "int10/1130 BH=06h font in the ROM segment", word [rom_font + 2], 0F000h
+        push    ds
+        lds     si, [rom_font]
+        add     si, 41h * 16            ; 'A'
+        mov     di, glyph_rom
+        mov     cx, 16
+        rep movsb                       ; ES = this program
+        pop     ds
+        mov     eax, [glyph_rom]
+        or      eax, [glyph_rom + 4]
+        or      eax, [glyph_rom + 8]
+        or      eax, [glyph_rom + 12]
+        setnz   al
+        EXPECTB "int10/1130 BH=06h glyph 'A' is not blank", al, 1
+        mov     bx, 41h * 32
+        call    read_plane2_glyph
+        call    glyph_differs
+        EXPECTB "int10/00 mode set loads glyph 'A' into plane 2", al, 0
+
+        mov     ax, 1130h               ; the fonts emu's ROM does not have
+        mov     bh, 03h
+        push    es
+        push    bp
+        int     10h
+        mov     [rom_font], bp
+        mov     [rom_font + 2], es
+        pop     bp
+        pop     es
+        EXPECT  "int10/1130 BH=03h (8x8) is 0000:0000", dword [rom_font], 0
+
+        mov     bx, 41h * 32
+        call    clear_plane2_glyph
+        mov     ax, 1104h
+        xor     bl, bl
+        int     10h
+        mov     bx, 41h * 32
+        call    read_plane2_glyph
+        call    glyph_differs
+        EXPECTB "int10/1104 reloads block 0", al, 0
+        mov     ax, 1104h               ; the load gives text memory back: B8000h, planes 0 and 1
+        xor     bl, bl
+        int     10h
+        mov     dx, 3CEh
+        mov     al, 06h
+        out     dx, al
+        inc     dx
+        in      al, dx
+        EXPECTB "int10/1104 restores GR6 (B8000h, odd/even)", al, 0Eh
+        mov     dx, 3C4h
+        mov     al, 02h
+        out     dx, al
+        inc     dx
+        in      al, dx
+        EXPECTB "int10/1104 restores SR2 (planes 0 and 1)", al, 03h
+        mov     bx, 6000h + 41h * 32    ; block 5: 16 KiB (bit 0) + 8 KiB (bit 2)
+        call    clear_plane2_glyph
+        mov     ax, 1114h
+        mov     bl, 05h
+        int     10h
+        mov     bx, 6000h + 41h * 32
+        call    read_plane2_glyph
+        call    glyph_differs
+        EXPECTB "int10/1114 loads block 5 at 24 KiB", al, 0
+        mov     dx, 3D4h
+        mov     al, 09h
+        out     dx, al
+        inc     dx
+        in      al, dx
+        and     al, 1Fh
+        EXPECTB "int10/1114 CR09 16 scan lines", al, 0Fh
+        mov     ax, 1130h
+        xor     bh, bh
+        push    es
+        push    bp
+        int     10h
+        pop     bp
+        pop     es
+        EXPECTW "int10/1114 then 1130 scan lines", cx, 16
+        EXPECTB "int10/1114 then 1130 rows - 1", dl, 24
         ret
 
 ; ==== int 11h, int 12h ==========================================================================
@@ -1850,6 +2046,9 @@ str_ctl         db      "ab", 13, 10, "c"
 str_ctl_len     equ     $ - str_ctl
 dac_block       db      01h, 02h, 03h, 3Fh, 20h, 10h, 00h, 15h, 2Ah
 dac_readback    times 9 db 0
+rom_font        dd      0               ; int 10h AX=1130h's ES:BP (offset, then segment)
+glyph_rom       times 16 db 0
+glyph_plane2    times 16 db 0
 
 checks          dw      0
 failures        dw      0
