@@ -81,6 +81,7 @@ class PcMachine {
   PciBus& pci() { return pci_; }
   Uart16550& com(unsigned n) { return n == 0 ? com1_ : com2_; }
   I8042Controller& keyboard_controller() { return kbc_; }
+  AcpiPm& acpi_pm() { return acpi_pm_; }
   Vga& vga() { return vga_; }
   PiixIde& ide() { return ide_; }
   Pcnet* nic() { return nic_.get(); }

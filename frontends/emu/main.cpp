@@ -23,6 +23,7 @@
 #include "frontends/gdbstub/gdb_server.h"
 #include "frontends/monitor/monitor.h"
 #include "frontends/net/pcap_dump.h"
+#include "frontends/sdl/sdl_display.h"
 #include "images/image.h"
 #include "translator/interpreter.h"
 #include "translator/trace.h"
@@ -154,8 +155,34 @@ int run_pc(Options opt, std::FILE* log) {
     opt.kernel = dir + "/vmlinuz";
     opt.initrd = dir + "/initrd.img";
     if (opt.append.empty()) opt.append = "console=tty0 console=ttyS0";
-    opt.nographic = true;  // until the window lands, the default guest runs on the console
   }
+
+  // The window: asked for, or by default when the desktop has a display (QEMU's choice too).
+  const bool desktop = std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY");
+  PcMachine* machine_ptr = nullptr;
+  std::unique_ptr<SdlDisplay> display;
+  if (opt.display == "sdl" || (opt.display.empty() && !opt.nographic && desktop)) {
+    SdlDisplay::Hooks hooks;
+    hooks.key = [&](Ps2Key key, bool down) {
+      if (down)
+        machine_ptr->keyboard_controller().key_down(key);
+      else
+        machine_ptr->keyboard_controller().key_up(key);
+    };
+    hooks.mouse = [&](int dx, int dy, int dz, u8 buttons) {
+      machine_ptr->keyboard_controller().mouse_motion(dx, dy, dz, buttons);
+    };
+    hooks.power_button = [&] {
+      if (!machine_ptr->acpi_pm().press_power_button())
+        std::fprintf(stderr, "emu: the guest does not listen to the power button (no ACPI); close again to quit\n");
+    };
+    hooks.quit = [&] { machine_ptr->request_quit(); };
+    hooks.instructions = [&] { return machine_ptr->cpu().counters.instructions; };
+    display = SdlDisplay::create(std::move(hooks), error);
+    if (!display && opt.display == "sdl") return fail("-display sdl: " + error);
+    if (!display) std::fprintf(stderr, "emu: %s; running without a window\n", error.c_str());
+  }
+  if (!display) opt.nographic = true;
 
   PcConfig config;
   config.ram_bytes = opt.ram_bytes;
@@ -227,7 +254,6 @@ int run_pc(Options opt, std::FILE* log) {
   std::vector<std::string> serial = opt.serial;
   if (serial.empty()) serial.push_back("stdio");
   ConsoleRequests requests;
-  PcMachine* machine_ptr = nullptr;
   // The backends need the machine's clock for wake-ups, the machine needs the backends: build
   // the machine with them attached afterwards through its UARTs.
   PcMachine machine(config);
@@ -297,6 +323,7 @@ int run_pc(Options opt, std::FILE* log) {
   if (network) machine.timeline().set_wait_fds([&](std::vector<pollfd>& fds) { network->add_wait_fds(fds); });
   auto poll = [&] {
     if (network) network->poll();
+    if (display) display->poll(machine_ptr->vga());
     for (std::size_t n = 0; n < backends.size(); ++n)
       if (backends[n]) backends[n]->pump(machine_ptr->com(static_cast<unsigned>(n)));
     if (requests.quit) machine_ptr->request_quit();

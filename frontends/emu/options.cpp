@@ -444,7 +444,10 @@ const char* usage_text() {
          "  -nic none         no card (the default for now)\n"
          "Console and devices:\n"
          "  -nographic        no window: COM1 on stdio with Ctrl-A escapes (Ctrl-A h: help)\n"
-         "  -display none     no window (the only display until the SDL window lands)\n"
+         "  -display sdl      the window (the default when $DISPLAY or $WAYLAND_DISPLAY is set):\n"
+         "                    click grabs the mouse, Ctrl+Alt+G releases it, Ctrl+Alt+F fullscreen,\n"
+         "                    Ctrl+Alt+V types the clipboard, closing presses the power button\n"
+         "  -display none     no window\n"
          "  -serial DEV       COM1, then COM2 if given again: stdio, file:PATH,\n"
          "                    tcp:HOST:PORT,server[,nowait], null, none\n"
          "  -monitor DEV      stdio: the monitor, behind Ctrl-A c on the console; none: no monitor;\n"
@@ -582,12 +585,8 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
     } else if (a == "-display") {
       if (!value(v)) return std::nullopt;
       const std::string type = v.substr(0, v.find(','));
-      if (type == "sdl") {
-        error = "-display: the SDL window is not built yet; use -display none or -nographic";
-        return std::nullopt;
-      }
-      if (type != "none") {
-        error = "-display: '" + type + "' is not a display emu has (none)";
+      if (type != "none" && type != "sdl") {
+        error = "-display: '" + type + "' is not a display emu has (sdl, none)";
         return std::nullopt;
       }
       o.display = type;

@@ -49,7 +49,7 @@ struct Options {
   bool snapshot = false;            // -snapshot: every drive writes to a temporary overlay
   NicOption nic;                    // -nic / -netdev + -device
   bool nographic = false;
-  std::string display;              // -display none|sdl
+  std::string display;              // -display none|sdl; empty: sdl if the desktop has a display
   std::vector<std::string> serial;  // -serial, once per port: COM1, COM2
   std::string monitor;              // -monitor stdio|none|tcp:HOST:PORT,server|unix:PATH,server
   std::string debugcon;             // -debugcon stdio|file:PATH|null
