@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""The desktop window under Xvfb (issue 7): emu opens its SDL window on a virtual X display, the
+default guest boots with its console on the VGA (tty0) and on COM1; keys typed into the window by
+xdotool reach the shell on tty1; the window shows exactly what `screendump` saves; `poweroff -f`
+typed the same way ends emu with status 0.
+
+usage: sdl_window.py EMU [--deadline S] [--keep DIR]
+
+Skips (77) when Xvfb, xdotool or ImageMagick's `import`/`convert` are missing (tools/setup.sh
+installs them) or the default guest is not built.
+"""
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "boot"))
+import bootlib  # noqa: E402
+
+
+def start_xvfb() -> tuple[subprocess.Popen, str]:
+    """Xvfb on a display number it picks itself (-displayfd), so parallel runs never collide."""
+    read_end, write_end = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+                            pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    number = b""
+    while not number.endswith(b"\n"):
+        chunk = os.read(read_end, 16)
+        if not chunk:
+            raise RuntimeError("Xvfb did not start")
+        number += chunk
+    os.close(read_end)
+    return xvfb, ":" + number.decode().strip()
+
+
+def rgb_bytes(path: str, env: dict) -> bytes:
+    return subprocess.run(["convert", path, "-depth", "8", "rgb:-"], capture_output=True, check=True, env=env).stdout
+
+
+def monitor(path: str, command: str) -> str:
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(path)
+        s.settimeout(10)
+        s.recv(4096)  # the prompt
+        s.sendall(command.encode() + b"\n")
+        reply = b""
+        while not reply.endswith(b"(emu) "):
+            reply += s.recv(4096)
+        return reply.decode()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("emu")
+    ap.add_argument("--deadline", type=float, default=240)
+    ap.add_argument("--keep", help="a directory for the screenshots")
+    args = ap.parse_args()
+    for tool in ("Xvfb", "xdotool", "import", "convert"):
+        if not shutil.which(tool):
+            return bootlib.skip(f"{tool} is not installed (tools/setup.sh installs it)")
+    guest = bootlib.default_guest()
+    if not os.path.exists(guest["EMU_GUEST_KERNEL"]):
+        return bootlib.skip("the default guest is not built (images/guests/build-default.sh)")
+    xvfb, display = start_xvfb()
+    env = dict(os.environ, DISPLAY=display)
+    env.pop("WAYLAND_DISPLAY", None)
+    tmp = tempfile.mkdtemp(prefix="emu-window-")
+    out = args.keep or tmp
+    sock = os.path.join(tmp, "monitor.sock")
+    argv = [args.emu, "-display", "sdl", "-m", "256", "-kernel", guest["EMU_GUEST_KERNEL"], "-initrd",
+            guest["EMU_GUEST_INITRD"], "-append", "console=tty0 console=ttyS0", "-monitor", f"unix:{sock},server,nowait"]
+    os.environ["DISPLAY"] = display  # bootlib.Console inherits the environment
+    con = bootlib.Console(argv, args.deadline)
+    problems = []
+    try:
+        con.expect(r"emu# ", "the shell prompt on COM1")
+        window = subprocess.run(["xdotool", "search", "--sync", "--name", "^emu - "], capture_output=True, text=True,
+                                env=env, timeout=30).stdout.split()[0]
+        subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env, check=True, timeout=30)
+        # Shifted symbols too ($, (, *, ), >): the keymap and the 8042's translation in one line.
+        subprocess.run(["xdotool", "type", "--delay", "50", "echo WINDOW-$((6*7)) > /dev/ttyS0"], env=env, check=True)
+        subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
+        con.expect(r"WINDOW-42", "the command typed into the window (tty1), echoed to COM1")
+        time.sleep(1)  # a frame or two for the window to show the last lines
+        dump = os.path.join(out, "screendump.png")
+        reply = monitor(sock, f"screendump {dump}")
+        shot = os.path.join(out, "window.png")
+        subprocess.run(["import", "-window", window, shot], env=env, check=True, timeout=30)
+        size = subprocess.run(["identify", "-format", "%wx%h", dump], capture_output=True, text=True, env=env).stdout
+        if "error" in reply or size != "720x400":
+            problems.append(f"screendump: {reply!r}, size {size!r} (want 720x400)")
+        elif rgb_bytes(dump, env) != rgb_bytes(shot, env):
+            problems.append(f"the window ({shot}) does not show what screendump saved ({dump})")
+        subprocess.run(["xdotool", "type", "--delay", "50", "poweroff -f"], env=env, check=True)
+        subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
+        status = con.wait_exit()
+        if status != 0:
+            problems.append(f"emu exited with status {status} after poweroff -f")
+    except (bootlib.Timeout, subprocess.SubprocessError, OSError, IndexError) as e:
+        con.report_failure(str(e))
+        print("stderr:", bytes(con.stderr).decode(errors="replace")[-1000:])
+        problems.append(str(e))
+    finally:
+        con.kill()
+        xvfb.terminate()
+        xvfb.wait()
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    for p in problems:
+        print("PROBLEM:", p)
+    if not problems:
+        print("ok the window opened, showed the VGA exactly as screendump saves it, and typed keys reached tty1")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
