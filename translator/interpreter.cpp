@@ -253,6 +253,10 @@ u64 Interpreter::execute(Block& b, u64 budget) {
       // A store may have rewritten this very block (self-modifying code): stop and re-fetch.
       if (c.code_changed) [[unlikely]]
         break;
+      // An observer (the debugger's magic breakpoint) asked to stop after this instruction.
+      if constexpr (Traced) {
+        if (stop_requested_) break;
+      }
       continue;
     }
     if (st == Status::Fault) {

@@ -63,7 +63,8 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
   // exception it raises.
   void step();
 
-  // A device or frontend asks run() to return after the current instruction.
+  // A device or frontend asks run() to return: after the current instruction when an observer
+  // is set (the debugger's stops are exact), otherwise at the end of the current block.
   void request_stop() override { stop_requested_ = true; }
 
   // Calls `observer` before every instruction (tracing, debugger); nullptr turns it off.

@@ -102,6 +102,7 @@ class PcMachine {
   // millisecond or so of host time. `max_instructions` = 0: no limit.
   Result run(const std::function<void()>& poll, u64 max_instructions = 0);
   void request_quit() { quit_ = true, timeline_.wake(); }
+  bool quit_requested() const { return quit_; }
   // A paused machine runs no instructions and no device events; the frontends still get polled
   // (the monitor's `stop`/`cont`, `-S`, a debugger holding the CPU).
   void set_paused(bool paused) { paused_ = paused, timeline_.wake(); }

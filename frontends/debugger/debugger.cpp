@@ -782,12 +782,16 @@ std::string Debugger::sregs() const {
   static constexpr std::pair<const char*, Seg> kSegs[] = {{"CS", Seg::CS}, {"DS", Seg::DS}, {"ES", Seg::ES},
                                                           {"FS", Seg::FS}, {"GS", Seg::GS}, {"SS", Seg::SS}};
   std::string out;
-  auto descriptor_row = [&](const char* name, const SegmentCache& c, const char* null_words) {
+  // What the CPU uses is the cache, not the selector: a segment register still holding its
+  // real-mode cache after CR0.PE was set (selector 0, until the next load) works as before, while
+  // a null selector loaded in protected mode leaves the register unusable (SegmentCache::usable).
+  auto descriptor_row = [&](const char* name, const SegmentCache& c, const char* null_words, bool by_cache) {
     std::string row = format("%-4s ", name) + selector_columns(c.selector);
-    if ((c.selector & ~3u) == 0)
+    const bool null_selector = (c.selector & ~3u) == 0;
+    if (by_cache ? !c.usable : null_selector)
       row += descriptor_columns("-", "-", "-", "-", "-", "-", null_words);
     else
-      row += describe_cache(c);
+      row += describe_cache(c) + (null_selector ? " (the real-mode cache, until reloaded)" : "");
     return row + "\n";
   };
   const std::string header = std::string("reg  ") + kSelectorHeader + kDescriptorHeader + "\n";
@@ -806,10 +810,11 @@ std::string Debugger::sregs() const {
   } else {
     out += header;
     // A null selector in DS/ES/FS/GS is legal in protected mode; any access through it faults.
-    for (const auto& [name, seg] : kSegs) out += descriptor_row(name, s.sreg(seg), "null selector: any use is #GP(0)");
+    for (const auto& [name, seg] : kSegs)
+      out += descriptor_row(name, s.sreg(seg), "null selector: any use is #GP(0)", true);
   }
-  out += descriptor_row("LDTR", s.ldtr, "null: no LDT");
-  out += descriptor_row("TR", s.tr, "null: no task loaded");
+  out += descriptor_row("LDTR", s.ldtr, "null: no LDT", false);
+  out += descriptor_row("TR", s.tr, "null: no task loaded", false);
   return out;
 }
 

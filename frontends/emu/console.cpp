@@ -381,6 +381,7 @@ std::unique_ptr<HostSerial> open_serial(const std::string& spec, Timeline& timel
                                         std::string& error) {
   if (spec == "stdio" || spec == "mon:stdio") return std::make_unique<StdioSerial>(timeline, requests, true);
   if (spec == "null" || spec == "none") return std::make_unique<FileSerial>(nullptr);
+  if (spec == "stdout") return std::make_unique<FileSerial>(fdopen(dup(STDOUT_FILENO), "w"));  // output only
   if (spec.rfind("file:", 0) == 0) {
     std::FILE* f = std::fopen(spec.c_str() + 5, "w");
     if (!f) {

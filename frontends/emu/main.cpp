@@ -1,5 +1,7 @@
 // `emu`: the command line. Options follow QEMU's spelling (DESIGN §9) so users can bring what
 // they know. Two machines: the PC (default) and the bare machine of the first lab.
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +20,7 @@
 #include "devices/vga/png.h"
 #include "devices/vga/vga_renderer.h"
 #include "frontends/emu/console.h"
+#include "frontends/emu/debug_session.h"
 #include "frontends/emu/drives.h"
 #include "frontends/emu/options.h"
 #include "frontends/gdbstub/gdb_server.h"
@@ -208,7 +211,7 @@ int run_pc(Options opt, std::FILE* log) {
   config.boot_menu = opt.boot_menu;
   // Headless, the console is COM1: the BIOS's banner, boot menu and messages go there too.
   config.bios_serial_console =
-      opt.nographic && (opt.serial.empty() || opt.serial[0] == "stdio" || opt.serial[0] == "mon:stdio");
+      opt.nographic && !opt.debug && (opt.serial.empty() || opt.serial[0] == "stdio" || opt.serial[0] == "mon:stdio");
   if (!open_drives(opt, config.drives, error)) return fail(error);
   std::unique_ptr<NetBackend> network;
   if (opt.nic.present) {
@@ -252,7 +255,8 @@ int run_pc(Options opt, std::FILE* log) {
 
   // Serial ports: -serial as given; else, without a window, COM1 on the console.
   std::vector<std::string> serial = opt.serial;
-  if (serial.empty()) serial.push_back("stdio");
+  // With -debug, stdin is the debugger's: COM1 only writes to stdout.
+  if (serial.empty()) serial.push_back(opt.debug ? "stdout" : "stdio");
   ConsoleRequests requests;
   // The backends need the machine's clock for wake-ups, the machine needs the backends: build
   // the machine with them attached afterwards through its UARTs.
@@ -321,6 +325,7 @@ int run_pc(Options opt, std::FILE* log) {
 
   // A halted guest wakes for its network's host sockets, not only for its next timer.
   if (network) machine.timeline().set_wait_fds([&](std::vector<pollfd>& fds) { network->add_wait_fds(fds); });
+  std::unique_ptr<DebugSession> debug_session;  // -debug
   auto poll = [&] {
     if (network) network->poll();
     if (display) display->poll(machine_ptr->vga());
@@ -339,7 +344,20 @@ int run_pc(Options opt, std::FILE* log) {
     }
     while (monitor_server && monitor_server->take_line(line)) monitor_server->send(monitor.execute(line) + "(emu) ");
     if (gdb_server && gdb_server->interrupt_requested()) gdb_session(gdb::GdbStop::Interrupted);
+    if (debug_session) debug_session->poll_stop();
   };
+
+  if (opt.debug) {
+    debug_session = std::make_unique<DebugSession>(machine, interpreter, stdout, opt.magic_break);
+    if (!opt.debug_script.empty() && !debug_session->load_script(opt.debug_script, error))
+      return fail("-debug-script: " + error);
+    // A script alone is a replayable lab: at its end emu quits, unless a person is at a terminal.
+    debug_session->set_read_stdin(opt.debug_script.empty() || isatty(STDIN_FILENO));
+    interpreter.set_trace(debug_session.get());
+    machine.set_breakpoint_handler([&] { debug_session->on_breakpoint(); });
+    DebugSession::install_interrupt_handler();
+    debug_session->enter("at the first instruction");
+  }
 
   if (opt.start_paused) {
     if (gdb_server) {

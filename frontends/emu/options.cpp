@@ -463,6 +463,11 @@ const char* usage_text() {
          "  -s                gdb server on tcp::1234 (same as -gdb tcp::1234)\n"
          "  -gdb tcp::PORT    gdb server\n"
          "  -S                wait for gdb (or `cont` in the monitor) before the first instruction\n"
+         "  -debug            the teaching debugger: stopped at the reset vector, commands on stdin\n"
+         "                    (regs, sregs, gdt, idt, tss, disas, x, xp, pagewalk, explain, stats,\n"
+         "                    break, watch, step, next, until, continue, trace, history; 'help')\n"
+         "  -debug-script F   -debug with the commands of F first (deterministic with -icount)\n"
+         "  -magic-break      xchg bx,bx stops in the debugger (Bochs's magic breakpoint)\n"
          "  -d ITEMS          log: in_asm, cpu (with registers), guest_errors\n"
          "  -D FILE           write the -d log to FILE instead of stderr\n"
          "  -max-insns N      stop after N instructions\n"
@@ -651,6 +656,13 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
       }
     } else if (a == "-S") {
       o.start_paused = true;
+    } else if (a == "-debug") {
+      o.debug = true;
+    } else if (a == "-debug-script") {
+      if (!value(o.debug_script)) return std::nullopt;
+      o.debug = true;
+    } else if (a == "-magic-break") {
+      o.magic_break = true;
     } else if (a == "-max-insns") {
       if (!value(v)) return std::nullopt;
       char* end = nullptr;
@@ -693,6 +705,14 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
   }
   if (!netdev_id.empty() && device_netdev.empty()) {
     error = "-netdev " + netdev_id + ": no -device pcnet,netdev=" + netdev_id + " uses it";
+    return std::nullopt;
+  }
+  if (o.debug && !o.gdb.empty()) {
+    error = "-debug and -gdb: one debugger at a time";
+    return std::nullopt;
+  }
+  if (o.magic_break && !o.debug) {
+    error = "-magic-break needs -debug (or -debug-script)";
     return std::nullopt;
   }
   if (o.machine == "bare" && !o.drives.empty()) {

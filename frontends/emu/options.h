@@ -65,6 +65,9 @@ struct Options {
   std::string rtc_clock = "host";        // -rtc clock=host|vm
   std::string gdb;                       // -gdb tcp::PORT, or -s (tcp::1234)
   bool start_paused = false;             // -S
+  bool debug = false;                    // -debug: the teaching debugger on stdin/stdout
+  std::string debug_script;              // -debug-script FILE: its commands first
+  bool magic_break = false;              // -magic-break: xchg bx,bx stops in the debugger
   u64 max_instructions = 0;              // -max-insns N (0 = unlimited)
   bool help = false;
   bool version = false;
