@@ -6,6 +6,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "frontends/gdbstub/debug_memory.h"
+
 namespace emu {
 
 namespace {
@@ -124,7 +126,46 @@ void DebugSession::enter(const std::string& why) {
   }
 }
 
+void DebugSession::snapshot_watches() {
+  const auto& watches = debugger_.watchpoints();
+  watched_.assign(watches.size(), {});
+  for (std::size_t k = 0; k < watches.size(); ++k) {
+    const Watchpoint& w = watches[k];
+    watched_[k].resize(w.length);
+    const std::size_t n = w.physical ? debug::read_physical(machine_.cpu().bus, w.address, watched_[k].data(), w.length)
+                                     : debug::read_linear(machine_.cpu(), w.address, watched_[k].data(), w.length);
+    watched_[k].resize(n);  // unmapped bytes are not watched until they are mapped
+  }
+}
+
+std::optional<std::string> DebugSession::changed_watch() {
+  const auto& watches = debugger_.watchpoints();
+  if (watched_.size() != watches.size()) snapshot_watches();
+  std::vector<u8> now;
+  for (std::size_t k = 0; k < watches.size(); ++k) {
+    const Watchpoint& w = watches[k];
+    now.resize(w.length);
+    const std::size_t n = w.physical ? debug::read_physical(machine_.cpu().bus, w.address, now.data(), w.length)
+                                     : debug::read_linear(machine_.cpu(), w.address, now.data(), w.length);
+    now.resize(n);
+    if (now == watched_[k]) continue;
+    std::string why = "watchpoint " + std::to_string(w.number) + ": " + (w.physical ? "p:" : "");
+    char text[16];
+    std::snprintf(text, sizeof text, "0x%08x", w.address);
+    why += text;
+    why += " changed";
+    for (const auto* bytes : {&watched_[k], &now}) {
+      why += bytes == &now ? " to" : " from";
+      for (u8 b : *bytes) std::snprintf(text, sizeof text, " %02x", b), why += text;
+    }
+    watched_[k] = now;
+    return why;
+  }
+  return std::nullopt;
+}
+
 void DebugSession::resume(std::optional<u32> until) {
+  snapshot_watches();
   until_ = until;
   run_set_ = debugger_.linear_breakpoints();
   if (until) run_set_.insert(*until);
@@ -136,6 +177,7 @@ void DebugSession::resume(std::optional<u32> until) {
 // hardware would; Ctrl-C ends the wait.
 void DebugSession::step(u64 count) {
   Cpu& cpu = machine_.cpu();
+  stepping_ = true;  // each step is shown anyway; watches are compared afresh after the steps
   for (u64 k = 0; k < count && !machine_.quit_requested(); ++k) {
     if (cpu.s.halted) {
       while (interpreter_.run(1) == StopReason::Halted && !g_interrupted) {
@@ -149,9 +191,13 @@ void DebugSession::step(u64 count) {
     const u32 linear = cpu.s.sreg(Seg::CS).base + cpu.s.eip;
     if (k + 1 < count && debugger_.linear_breakpoints().contains(linear)) {
       std::fprintf(out_, "breakpoint after %llu steps\n", static_cast<unsigned long long>(k + 1));
-      return;
+      break;
     }
-    if (g_interrupted) return;
+    if (g_interrupted) break;
+  }
+  stepping_ = false;
+  if (debugger_.has_watchpoints()) {
+    if (auto why = changed_watch()) std::fprintf(out_, "%s\n", why->c_str());
   }
 }
 
@@ -170,7 +216,11 @@ void DebugSession::on_breakpoint() {
 }
 
 void DebugSession::poll_stop() {
-  if (magic_hit_)
+  if (!watch_hit_.empty()) {
+    const std::string why = std::move(watch_hit_);
+    watch_hit_.clear();
+    enter(why);
+  } else if (magic_hit_)
     enter("magic breakpoint (xchg bx,bx)");
   else if (g_interrupted)
     enter("interrupted (Ctrl-C)");
@@ -179,6 +229,13 @@ void DebugSession::poll_stop() {
 void DebugSession::before(const Cpu& cpu, const DecodedInsn& insn) {
   const CpuState& s = cpu.s;
   history_[retired_++ % kHistory] = {s.sreg(Seg::CS).selector, s.eip, s.sreg(Seg::CS).base + s.eip, s.code32()};
+  if (debugger_.has_watchpoints() && !stepping_) {
+    if (auto why = changed_watch()) {
+      watch_hit_ = *why;
+      interpreter_.request_stop_before_current();  // the change was the previous instruction's
+      return;
+    }
+  }
   if (tracing_) tracer_.before(cpu, insn);
   if (magic_break_ && is_magic_breakpoint(insn)) {
     magic_hit_ = true;

@@ -38,7 +38,7 @@ class DebugSession final : public InstructionObserver {
   // The machine's breakpoint handler: a breakpoint or an `until` target was reached.
   void on_breakpoint();
   // Asked from the run loop's poll: a magic breakpoint or Ctrl-C wants the prompt.
-  bool stop_requested() const { return magic_hit_ || interrupt_requested(); }
+  bool stop_requested() const { return magic_hit_ || !watch_hit_.empty() || interrupt_requested(); }
   void poll_stop();
 
   // Every instruction (the interpreter's observer): history, `trace on`, magic breakpoints.
@@ -53,18 +53,24 @@ class DebugSession final : public InstructionObserver {
   void print_location();
   std::string history(std::string_view args) const;
   void resume(std::optional<u32> until);
+  // Write watchpoints: the watched bytes as last seen; a difference before an instruction means
+  // the previous one (or a device's DMA) changed them.
+  void snapshot_watches();
+  std::optional<std::string> changed_watch();
 
   PcMachine& machine_;
   Interpreter& interpreter_;
   std::FILE* out_;
   Debugger debugger_;
   Tracer tracer_;
-  bool magic_break_, magic_hit_ = false, tracing_ = false;
+  bool magic_break_, magic_hit_ = false, tracing_ = false, stepping_ = false;
   std::vector<std::string> script_;
   std::size_t script_at_ = 0;
   bool read_stdin_ = true;
   std::unordered_set<u32> run_set_;  // the breakpoints plus an `until` target, while running
   std::optional<u32> until_;
+  std::vector<std::vector<u8>> watched_;  // per debugger_.watchpoints(), in order
+  std::string watch_hit_;                 // why the last watch stopped the machine
 
   // The last instructions executed, for `history` (CS:EIP, the linear address, 16/32-bit code).
   struct Retired {
