@@ -1,15 +1,22 @@
-; ---- int 10h: video services (text mode) ---------------------------------------------------
-; The VGA text services a boot loader and Linux's setup code use: mode 03h (80x25, 16 colours)
-; and its alias 02h, the cursor, scrolling, characters, teletype output, the palette and DAC,
-; the EGA/VGA information calls. Text lives at B800:0000, two bytes a cell (character,
-; attribute), 4 KiB a page. Teletype output is also copied to the debug console (port E9h), so
-; `emu -debugcon stdio` shows what a boot loader prints on a machine without a window.
-; Mode sets load the ROM's 8x16 font (data.asm, code page 437) into plane 2, where the VGA's
-; character generator reads the glyphs.
-; Graphics modes and VBE (4Fxxh) come with the window (devices/vga, a later issue): mode sets to
-; them are refused and VBE calls return without AL = 4Fh, the "not supported" answer.
+; ---- int 10h: video services ------------------------------------------------------------------
+; The VGA services a boot loader, Linux's setup code and a DOS-era program use: text mode 03h
+; (80x25, 16 colours) and its alias 02h, the graphics modes 12h (640x480, 16 colours, planar)
+; and 13h (320x200, 256 colours, chain-4), the cursor, scrolling, characters, teletype output,
+; pixels, the palette and DAC, the EGA/VGA information calls. Text lives at B800:0000, two bytes
+; a cell (character, attribute), 4 KiB a page. Teletype output is also copied to the debug
+; console (port E9h), so `emu -debugcon stdio` shows what a boot loader prints on a machine
+; without a window.
+; Text mode sets load the ROM's 8x16 font (data.asm, code page 437) into plane 2, where the VGA's
+; character generator reads the glyphs. The text services draw no glyphs in the graphics modes
+; (the IBM BIOS does, from the 8x8/8x16 fonts): there their writes go to B8000h, outside the
+; graphics window (GR6 = 05h: A0000h-AFFFFh), so the VGA drops them and the picture stays as it
+; is; teletype output still reaches the debug console.
+; Other modes (40-column text 00h/01h, CGA 04h-06h, monochrome 07h, EGA 0Dh-11h) and VBE (4Fxxh)
+; are not offered: mode sets to them change nothing (video_set_mode says why) and VBE calls
+; return without AL = 4Fh, the "not supported" answer.
 
 VIDEO_SEG               equ 0B800h
+GRAPHICS_SEG            equ 0A000h      ; modes 12h and 13h (GR6 = 05h: A0000h, 64 KiB)
 FONT_SEG                equ 0A000h      ; plane 2 while the font is open (GR6 = 00h: A0000-BFFFF)
 FONT_HEIGHT             equ 16          ; the ROM font's scan lines per character
 CRTC_INDEX              equ 3D4h
@@ -88,8 +95,8 @@ video_functions:
         dw      video_write_char_attr   ; 09h
         dw      video_write_char        ; 0Ah
         dw      video_unsupported       ; 0Bh CGA palette
-        dw      video_unsupported       ; 0Ch pixel (graphics)
-        dw      video_unsupported       ; 0Dh pixel (graphics)
+        dw      video_write_pixel       ; 0Ch
+        dw      video_read_pixel        ; 0Dh
         dw      video_teletype          ; 0Eh
         dw      video_get_mode          ; 0Fh
         dw      video_palette           ; 10h
@@ -100,30 +107,73 @@ video_functions:
 video_unsupported:
         ret
 
-; AH=00h: set the video mode in AL (bit 7 set: keep the screen contents).
+; AH=00h: set the video mode in AL (bit 7 set: keep the screen contents). The modes are those in
+; `video_modes` (data.asm): 02h/03h, 12h and 13h. Each is set as the IBM VGA BIOS does: every
+; register from the mode's table, the DAC loaded, video memory cleared unless AL bit 7 is set,
+; then the BDA (IBM VGA Technical Reference, "BIOS Data Area"; SeaBIOS vgabios vga_set_mode).
+; A mode that is not there changes nothing: neither the VGA, nor the screen, nor the BDA (so
+; AH=0Fh still reports the old mode), and the registers come back as they went in. The IBM
+; BIOS's AH=00h has no error return to give (no CF, no status: RBIL lists only some clones'
+; undocumented AL values), and SeaBIOS's vga_set_mode likewise returns without touching
+; anything for a mode it has no table for; a note on the debug console says why.
 video_set_mode:
         mov     ah, al
         and     al, 7Fh
-        cmp     al, 02h                 ; 02h is 03h with the colour burst off: the same VGA set-up
-        je      .text
-        cmp     al, 03h
-        je      .text
+        mov     si, video_modes
+.find:  cmp     byte [cs:si + video_mode_entry.mode], 0FFh
+        je      .unknown
+        cmp     al, [cs:si + video_mode_entry.mode]
+        je      .found
+        add     si, video_mode_entry_size
+        jmp     .find
+.unknown:
         mov     si, unsupported_mode_message
         jmp     debug_print
-.text:  mov     [BDA_VIDEO_MODE], al
+.found: mov     [BDA_VIDEO_MODE], al
+        mov     bx, si                  ; BX = the mode's entry from here on
         push    ax
-        call    vga_program_mode3
+        mov     si, [cs:bx + video_mode_entry.registers]
+        call    vga_program_mode
+        cmp     byte [cs:bx + video_mode_entry.kind], VIDEO_KIND_PACKED
+        je      .palette_256
+        call    vga_load_ega_palette    ; 03h and 12h: AR00-0F index the EGA colours 00h-3Fh
+        jmp     .palette_done
+.palette_256:
+        call    vga_load_palette_256
+.palette_done:
+        pop     ax
+        cmp     byte [cs:bx + video_mode_entry.kind], VIDEO_KIND_TEXT
+        jne     .graphics
+        push    ax
+        push    bx
         xor     bl, bl                  ; block 0: mode 03h's SR3 = 00h selects it for both halves
         call    vga_load_rom_font
+        pop     bx
         pop     ax
         test    ah, 80h
-        jnz     .keep
+        jnz     .bda
         xor     di, di
         mov     cx, 8 * TEXT_PAGE_BYTES / 2
+        push    ax
         mov     ax, 0720h               ; blank, light grey on black
         rep stosw
-.keep:  mov     word [BDA_VIDEO_COLUMNS], TEXT_COLUMNS
-        mov     word [BDA_VIDEO_PAGE_SIZE], TEXT_PAGE_BYTES
+        pop     ax
+        jmp     .bda
+.graphics:
+        test    ah, 80h
+        jnz     .bda
+        call    vga_clear_planes
+.bda:   and     ah, 80h                 ; 487h bit 7: the last mode set kept the memory (AH=0Fh
+        or      ah, 60h                 ; returns it in AL bit 7); 60h: 256 KiB, as POST had it
+        mov     [BDA_VIDEO_EGA_MISC], ah
+        movzx   ax, byte [cs:bx + video_mode_entry.columns]
+        mov     [BDA_VIDEO_COLUMNS], ax
+        mov     ax, [cs:bx + video_mode_entry.page_size]
+        mov     [BDA_VIDEO_PAGE_SIZE], ax
+        mov     al, [cs:bx + video_mode_entry.rows]
+        mov     [BDA_VIDEO_ROWS], al
+        movzx   ax, byte [cs:bx + video_mode_entry.char_height]
+        mov     [BDA_CHAR_HEIGHT], ax
         mov     word [BDA_VIDEO_PAGE_OFFSET], 0
         mov     di, BDA_CURSOR_POS
         push    es
@@ -136,27 +186,28 @@ video_set_mode:
         mov     word [BDA_CURSOR_SHAPE], 0607h  ; start line 6, end line 7 (BDA: end byte first)
         mov     byte [BDA_VIDEO_PAGE], 0
         mov     word [BDA_CRTC_BASE], CRTC_INDEX
-        mov     byte [BDA_VIDEO_MODE_CONTROL], 29h
-        mov     byte [BDA_VIDEO_PALETTE], 30h
-        mov     byte [BDA_VIDEO_ROWS], TEXT_ROWS - 1
-        mov     word [BDA_CHAR_HEIGHT], 16
-        mov     byte [BDA_VIDEO_EGA_MISC], 60h
+        mov     byte [BDA_VIDEO_MODE_CONTROL], 29h  ; the CGA mode and colour select register
+        mov     byte [BDA_VIDEO_PALETTE], 30h       ; images: mode 03h's, kept for every mode
         mov     byte [BDA_VIDEO_SWITCHES], 0F9h
         mov     byte [BDA_VIDEO_FLAGS], 51h
         mov     byte [BDA_VIDEO_DCC], 08h
         jmp     video_sync_cursor
 
-; Programs every VGA register for mode 03h from the IBM VGA's standard values (data.asm), and
-; the DAC with the 64-colour EGA palette the attribute controller's registers index.
-; (IBM VGA Technical Reference: Sequencer, CRT Controller, Graphics and Attribute registers.)
-vga_program_mode3:
+; Programs every VGA register from the table at CS:SI (data.asm: Misc Output, SR1-SR4,
+; CR00-CR18, GR0-GR8, AR00-AR14): Misc Output, the sequencer under synchronous reset, the CRTC
+; with its protect bit cleared first, the graphics controller, the attribute controller (its
+; flip-flop reset first, PAS set last), the DAC mask. (IBM VGA Technical Reference: Sequencer,
+; CRT Controller, Graphics and Attribute registers.)
+vga_program_mode:
+        push    bx
+        push    si
         mov     dx, VGA_MISC_WRITE
-        mov     al, [cs:mode3_misc]
+        mov     al, [cs:si]
         out     dx, al
         mov     dx, VGA_SEQ_INDEX
         mov     ax, 0100h               ; synchronous reset while the clocking changes
         out     dx, ax
-        mov     si, mode3_sequencer
+        add     si, VGA_TABLE_SEQUENCER
         mov     cx, 4
         mov     bl, 1
         call    vga_write_indexed
@@ -165,37 +216,42 @@ vga_program_mode3:
         mov     dx, CRTC_INDEX
         mov     ax, 0011h               ; clear the protect bit (CR11 bit 7) so CR0-CR7 take writes
         out     dx, ax
-        mov     si, mode3_crtc
         mov     cx, 25
         xor     bl, bl
         call    vga_write_indexed
         mov     dx, VGA_GC_INDEX
-        mov     si, mode3_graphics
         mov     cx, 9
         xor     bl, bl
         call    vga_write_indexed
         mov     dx, VGA_INPUT_STATUS_1
         in      al, dx                  ; resets the attribute controller's index/data flip-flop
         mov     dx, VGA_ATTR_INDEX
-        mov     si, mode3_attribute
         xor     bl, bl
 .attr:  mov     al, bl
         out     dx, al
         cs lodsb
         out     dx, al
         inc     bl
-        cmp     bl, 20
+        cmp     bl, 21
         jb      .attr
         mov     al, 20h                 ; PAS: the palette is loaded, give the screen back to video
         out     dx, al
         mov     dx, VGA_DAC_MASK
         mov     al, 0FFh
         out     dx, al
+        pop     si
+        pop     bx
+        ret
+
+; The DAC's entries 0-63: the 64-colour EGA palette the attribute controller's registers
+; index in modes 03h and 12h (IBM VGA BIOS; vga_ega_palette_entry() in devices/vga/vga.h).
+vga_load_ega_palette:
+        push    bx
         mov     dx, VGA_DAC_WRITE_INDEX
         xor     al, al
         out     dx, al
         inc     dx                      ; 3C9h, the DAC data register: red, green, blue
-        xor     bl, bl                  ; EGA colour bits: 0 B, 1 G, 2 R at 2/3, 3 b, 4 g, 5 r at 1/3
+        xor     bx, bx                  ; EGA colour bits: 0 B, 1 G, 2 R at 2/3, 3 b, 4 g, 5 r at 1/3
 .dac:   mov     cl, 2                   ; red: bits 2 and 5
         call    ega_component
         mov     cl, 1                   ; green: bits 1 and 4
@@ -205,6 +261,54 @@ vga_program_mode3:
         inc     bl
         cmp     bl, 64
         jb      .dac
+        pop     bx
+        ret
+
+; All 256 DAC entries from `vga_palette_256` (data.asm): mode 13h's AR00-0F are the identity,
+; so a pixel's byte is its DAC index.
+vga_load_palette_256:
+        mov     dx, VGA_DAC_WRITE_INDEX
+        xor     al, al
+        out     dx, al
+        inc     dx
+        mov     si, vga_palette_256
+        mov     cx, 256 * 3
+.next:  cs lodsb
+        out     dx, al
+        loop    .next
+        ret
+
+; Zeroes all four 64 KiB planes, whatever the mode's addressing: with chain-4 (mode 13h) the
+; CPU reaches only every fourth byte of a plane, so the clear runs with SR4's chain-4 bit off
+; and SR2 = 0Fh (all planes) and puts the mode's SR4 back. The graphics modes' GR1 = 00h (no
+; set/reset), GR3 = 00h (replace), GR5 write mode 0 and GR8 = FFh pass the CPU's zeros through
+; unchanged. (SeaBIOS clears the planar modes the same way, all planes enabled.)
+vga_clear_planes:
+        push    ax
+        push    es
+        mov     dx, VGA_SEQ_INDEX
+        mov     al, 04h
+        out     dx, al
+        inc     dx
+        in      al, dx
+        push    ax                      ; the mode's SR4
+        and     al, 0F7h
+        out     dx, al
+        dec     dx
+        mov     ax, 0F02h
+        out     dx, ax
+        mov     ax, GRAPHICS_SEG
+        mov     es, ax
+        xor     di, di
+        xor     eax, eax
+        mov     cx, 10000h / 4
+        rep stosd
+        pop     ax
+        mov     ah, al
+        mov     al, 04h
+        out     dx, ax
+        pop     es
+        pop     ax
         ret
 
 ; Copies the ROM's 8x16 font (256 characters) into character generator block BL (0-7) of plane
@@ -553,9 +657,122 @@ video_teletype:
         call    video_sync_cursor
 .done:  ret
 
-; AH=0Fh: AL = mode, AH = columns, BH = active page.
+; AH=0Ch: write pixel AL at column CX, row DX; AH=0Dh: AL = the pixel there. Graphics modes
+; only: in a text mode nothing is written and reads return 0. BH, the page, is not used: 12h and
+; 13h have one page each. A pixel off the screen is not written and reads as 0 (the IBM BIOS
+; does not check: its address arithmetic lands on some other pixel or past the screen).
+; Mode 13h: the pixel is byte DX * 320 + CX at A0000h (chain-4 puts it in plane CX & 3).
+; Mode 12h: the pixel is bit 7 - (CX & 7) of byte DX * 80 + CX / 8 in each of the four planes,
+; a colour bit a plane. Writes use write mode 2 (CPU bits 3-0 are the colour) with the bit mask
+; set to the pixel's bit after a read has loaded the latches, so the byte's other seven pixels
+; come back from the latches unchanged; AL bit 7 set selects the XOR function, so the colour is
+; XORed into the pixel (IBM VGA BIOS, "Write Dot"; SeaBIOS vgafb_write_pixel). Reads select
+; each plane with GR4 (read map select). GR3, GR4, GR5 and GR8 are given back their mode 12h
+; values afterwards.
+video_write_pixel:
+        call    video_pixel_address
+        jc      .done
+        push    es
+        push    GRAPHICS_SEG
+        pop     es
+        cmp     byte [BDA_VIDEO_MODE], 13h
+        jne     .planar
+        mov     [es:di], al
+        jmp     .written
+.planar:
+        mov     bl, al
+        mov     dx, VGA_GC_INDEX
+        mov     al, 08h                 ; GR8 bit mask = the pixel's bit (AH)
+        out     dx, ax
+        mov     ax, 0205h               ; GR5: write mode 2
+        out     dx, ax
+        xor     ah, ah
+        test    bl, 80h
+        jz      .function
+        mov     ah, 18h                 ; GR3 bits 4-3 = 11b: XOR with the latches
+.function:
+        mov     al, 03h
+        out     dx, ax
+        mov     al, [es:di]             ; loads the latches
+        mov     [es:di], bl
+        mov     ax, 0FF08h
+        out     dx, ax
+        mov     ax, 0005h
+        out     dx, ax
+        mov     ax, 0003h
+        out     dx, ax
+.written:
+        pop     es
+.done:  ret
+
+video_read_pixel:
+        xor     bl, bl                  ; off the screen (or a text mode): 0
+        call    video_pixel_address
+        jc      .answer
+        push    es
+        push    GRAPHICS_SEG
+        pop     es
+        cmp     byte [BDA_VIDEO_MODE], 13h
+        jne     .planar
+        mov     bl, [es:di]
+        jmp     .read
+.planar:
+        mov     cl, ah                  ; the pixel's bit
+        mov     dx, VGA_GC_INDEX
+        mov     ax, 0304h               ; GR4 read map select: plane 3 first, the colour's bit 3
+.plane: out     dx, ax
+        mov     ch, [es:di]
+        and     ch, cl
+        neg     ch                      ; CF = the plane's bit
+        rcl     bl, 1
+        sub     ah, 1
+        jnc     .plane
+        mov     ax, 0004h
+        out     dx, ax
+.read:  pop     es
+.answer:
+        mov     [bp + VIDEO_FRAME_AX], bl
+        ret
+
+; For AH=0Ch/0Dh: DI = the byte offset at A0000h of pixel CX, DX in the current mode, and for
+; mode 12h AH = its bit (80h >> (CX & 7)). CF set: a text mode, or the pixel is off the screen.
+; Keeps AL.
+video_pixel_address:
+        cmp     byte [BDA_VIDEO_MODE], 13h
+        je      .packed
+        cmp     byte [BDA_VIDEO_MODE], 12h
+        jne     .none
+        cmp     cx, 640
+        jae     .none
+        cmp     dx, 480
+        jae     .none
+        imul    di, dx, 80
+        mov     si, cx
+        shr     si, 3
+        add     di, si
+        and     cl, 07h
+        mov     ah, 80h
+        shr     ah, cl
+        clc
+        ret
+.packed:
+        cmp     cx, 320
+        jae     .none
+        cmp     dx, 200
+        jae     .none
+        imul    di, dx, 320
+        add     di, cx
+        clc
+        ret
+.none:  stc
+        ret
+
+; AH=0Fh: AL = mode (bit 7 set when the mode set kept the memory, BDA 487h bit 7, as the IBM
+; BIOS reports it), AH = columns, BH = active page.
 video_get_mode:
-        mov     al, [BDA_VIDEO_MODE]
+        mov     al, [BDA_VIDEO_EGA_MISC]
+        and     al, 80h
+        or      al, [BDA_VIDEO_MODE]
         mov     ah, [BDA_VIDEO_COLUMNS]
         mov     [bp + VIDEO_FRAME_AX], ax
         mov     al, [BDA_VIDEO_PAGE]

@@ -17,6 +17,7 @@
 ; Memory the program uses besides its own image (all free after POST):
 ;   1000:8000  the E820 map as the BIOS returned it      1000:9000  block-move source pattern
 ;   1000:9200  block-move round trip                     1000:A000  tables fetched from high RAM
+;                                                           (before that: mode 13h's DAC read back)
 ;   3000:0000  the DSDT and the SMBIOS structure table    9000:0000  the A20-off wrap target
 ;   0000:0500 / FFFF:0510  the A20 wrap test (POST's scratch words, unused after POST)
 ;   190000h, 300000h  block-move targets above 1 MiB
@@ -85,6 +86,7 @@ main:
         INFO    "info bios_services: starting"
 
         call    test_video
+        call    test_video_modes
         call    test_equipment
         call    test_disk
         call    test_memory_map
@@ -896,6 +898,398 @@ test_font:
         pop     es
         EXPECTW "int10/1114 then 1130 scan lines", cx, 16
         EXPECTB "int10/1114 then 1130 rows - 1", dl, 24
+        ret
+
+; ==== int 10h: the graphics modes 12h and 13h ===================================================
+
+; The registers each mode must leave, read back through the ports in this order: Misc Output
+; (3CCh), SR0-SR4, CR00-CR18, GR0-GR8, AR00-AR14. The IBM VGA BIOS's parameter table values,
+; equal to kVgaMode3Registers, kVgaMode12hRegisters and kVgaMode13hRegisters in
+; devices/vga/vga.h (SR4 bit 0 and the other unimplemented bits read 0 there).
+VGA_REGISTER_COUNT      equ 1 + 5 + 25 + 9 + 21
+expected_mode_03h:
+        db      67h
+        db      03h, 00h, 03h, 00h, 02h
+        db      5Fh, 4Fh, 50h, 82h, 55h, 81h, 0BFh, 1Fh, 00h, 4Fh, 0Dh, 0Eh, 00h, 00h, 00h, 00h
+        db      9Ch, 8Eh, 8Fh, 28h, 1Fh, 96h, 0B9h, 0A3h, 0FFh
+        db      00h, 00h, 00h, 00h, 00h, 10h, 0Eh, 00h, 0FFh
+        db      00h, 01h, 02h, 03h, 04h, 05h, 14h, 07h, 38h, 39h, 3Ah, 3Bh, 3Ch, 3Dh, 3Eh, 3Fh
+        db      0Ch, 00h, 0Fh, 08h, 00h
+expected_mode_12h:
+        db      0E3h
+        db      03h, 01h, 0Fh, 00h, 06h
+        db      5Fh, 4Fh, 50h, 82h, 54h, 80h, 0Bh, 3Eh, 00h, 40h, 00h, 00h, 00h, 00h, 00h, 00h
+        db      0EAh, 8Ch, 0DFh, 28h, 00h, 0E3h, 04h, 0E3h, 0FFh
+        db      00h, 00h, 00h, 00h, 00h, 00h, 05h, 0Fh, 0FFh
+        db      00h, 01h, 02h, 03h, 04h, 05h, 14h, 07h, 38h, 39h, 3Ah, 3Bh, 3Ch, 3Dh, 3Eh, 3Fh
+        db      01h, 00h, 0Fh, 00h, 00h
+expected_mode_13h:
+        db      63h
+        db      03h, 01h, 0Fh, 00h, 0Eh
+        db      5Fh, 4Fh, 50h, 82h, 54h, 80h, 0BFh, 1Fh, 00h, 41h, 00h, 00h, 00h, 00h, 00h, 00h
+        db      9Ch, 8Eh, 8Fh, 28h, 40h, 96h, 0B9h, 0A3h, 0FFh
+        db      00h, 00h, 00h, 00h, 00h, 40h, 05h, 0Fh, 0FFh
+        db      00h, 01h, 02h, 03h, 04h, 05h, 06h, 07h, 08h, 09h, 0Ah, 0Bh, 0Ch, 0Dh, 0Eh, 0Fh
+        db      41h, 00h, 0Fh, 00h, 00h
+%if expected_mode_12h - expected_mode_03h != VGA_REGISTER_COUNT
+  %error "expected_mode_03h has the wrong length"
+%endif
+%if expected_mode_13h - expected_mode_12h != VGA_REGISTER_COUNT
+  %error "expected_mode_12h has the wrong length"
+%endif
+
+; The sum of the 768 bytes of the IBM VGA BIOS's default 256-colour palette (the 16 CGA
+; colours, the grey ramp 00h-3Fh, nine groups of 24 hues, 8 blacks), as SeaBIOS's vgabios
+; loads it for mode 13h. Entries checked one by one below catch the common mistakes first.
+PALETTE_256_SUM         equ 4A4Ch
+GRAPHICS_SEG            equ 0A000h
+
+; SI = what the VGA's registers should hold (an expected_mode_* table) -> EAX = how many of
+; them differ. The attribute controller is read with PAS set, so the screen stays on.
+vga_registers_differ:
+        push    bx
+        push    cx
+        push    dx
+        push    si
+        xor     bx, bx
+        mov     dx, 3CCh
+        in      al, dx
+        call    .compare
+        mov     dx, 3C4h
+        mov     cx, 5
+        call    .indexed
+        mov     dx, 3D4h
+        mov     cx, 25
+        call    .indexed
+        mov     dx, 3CEh
+        mov     cx, 9
+        call    .indexed
+        xor     ah, ah
+.attr:  mov     dx, 3DAh
+        in      al, dx                  ; the 3C0h flip-flop to "index"
+        mov     dx, 3C0h
+        mov     al, ah
+        or      al, 20h
+        out     dx, al
+        inc     dx
+        in      al, dx                  ; 3C1h: the register's value
+        call    .compare
+        inc     ah
+        cmp     ah, 21
+        jb      .attr
+        mov     dx, 3DAh
+        in      al, dx
+        movzx   eax, bx
+        pop     si
+        pop     dx
+        pop     cx
+        pop     bx
+        ret
+.indexed:                               ; CX registers behind the index/data pair DX, from 0
+        xor     ah, ah
+.next:  mov     al, ah
+        out     dx, al
+        inc     dx
+        in      al, dx
+        dec     dx
+        call    .compare
+        inc     ah
+        loop    .next
+        ret
+.compare:                               ; AL = the register, [SI] = what it should hold
+        cmp     al, [si]
+        je      .same
+        inc     bx
+.same:  inc     si
+        ret
+
+; AL := the colour of pixel CX, DX (int 10h AH=0Dh).
+read_pixel:
+        push    bx
+        mov     ah, 0Dh
+        xor     bh, bh
+        int     10h
+        pop     bx
+        ret
+; Pixel CX, DX := AL (int 10h AH=0Ch).
+write_pixel:
+        push    ax
+        push    bx
+        mov     ah, 0Ch
+        xor     bh, bh
+        int     10h
+        pop     bx
+        pop     ax
+        ret
+
+; Mode 12h: AL = the colour held by the four planes at byte DI, bit mask AH (plane p gives bit
+; p), read straight through GR4 (read map select), not through the BIOS.
+planes_colour:
+        push    cx
+        push    dx
+        push    es
+        push    GRAPHICS_SEG
+        pop     es
+        mov     cl, ah
+        xor     ch, ch                  ; the colour
+        mov     dx, 3CEh
+        mov     ax, 0304h
+.plane: out     dx, ax
+        shl     ch, 1
+        test    [es:di], cl
+        jz      .clear
+        or      ch, 1
+.clear: sub     ah, 1
+        jnc     .plane
+        mov     ax, 0004h
+        out     dx, ax
+        mov     al, ch
+        pop     es
+        pop     dx
+        pop     cx
+        ret
+
+; AX = how many of the 64 KiB bytes at A000:0000 are not zero (mode 13h: the 320x200 screen
+; and the rest of the window).
+count_nonzero_window:
+        push    cx
+        push    si
+        push    ds
+        push    GRAPHICS_SEG
+        pop     ds
+        xor     si, si
+        xor     ax, ax
+        mov     cx, 10000h / 2
+.next:  cmp     word [si], 0
+        je      .zero
+        inc     ax
+.zero:  add     si, 2
+        loop    .next
+        pop     ds
+        pop     si
+        pop     cx
+        ret
+
+; 00h/0Fh for modes 13h and 12h (registers, DAC, BDA, memory clear, AL bit 7), 0Ch/0Dh in both,
+; an unknown mode, and back to 03h so the text checks after this still see a text screen.
+test_video_modes:
+        push    es
+        ; -- mode 13h --
+        mov     ax, 0013h
+        int     10h
+        mov     ah, 0Fh
+        int     10h
+        EXPECTW "int10/00+0F mode 13h, 40 columns", ax, 2813h
+        EXPECTB "int10/0F mode 13h page 0", bh, 0
+        mov     si, expected_mode_13h
+        call    vga_registers_differ
+        EXPECT  "int10/00 mode 13h programs every VGA register", eax, 0
+        push    0040h
+        pop     es
+        EXPECTB "int10/00 mode 13h BDA mode", byte [es:49h], 13h
+        EXPECTW "int10/00 mode 13h BDA columns", word [es:4Ah], 40
+        EXPECTW "int10/00 mode 13h BDA page size", word [es:4Ch], 2000h
+        EXPECTB "int10/00 mode 13h BDA rows-1", byte [es:84h], 24
+        EXPECTW "int10/00 mode 13h BDA character height", word [es:85h], 8
+        push    ds
+        pop     es
+        mov     ax, 1017h               ; the whole DAC into ES:DX
+        xor     bx, bx
+        mov     cx, 256
+        mov     dx, FETCH_BUF
+        int     10h
+        xor     ax, ax
+        xor     bx, bx
+        mov     si, FETCH_BUF
+        mov     cx, 256 * 3
+.sum:   mov     bl, [si]
+        add     ax, bx
+        inc     si
+        loop    .sum
+        EXPECTW "int10/00 mode 13h loads the 256-colour palette (sum)", ax, PALETTE_256_SUM
+        EXPECT  "int10/00 mode 13h DAC 6 (brown), 7 red", dword [FETCH_BUF + 6 * 3], 2A00152Ah
+        EXPECT  "int10/00 mode 13h DAC 1Fh (grey ramp: white), 20h red", dword [FETCH_BUF + 1Fh * 3], 003F3F3Fh
+        EXPECT  "int10/00 mode 13h DAC 37h (blue, green 10h), 38h red", dword [FETCH_BUF + 37h * 3], 1F3F1000h
+        EXPECT  "int10/00 mode 13h DAC F7h (last hue), F8h red", dword [FETCH_BUF + 0F7h * 3], 00100C0Bh
+        mov     ax, 1015h
+        mov     bx, 0F8h
+        mov     cx, 0FFFFh
+        mov     dx, 0FFFFh
+        int     10h
+        EXPECTB "int10/1015 mode 13h DAC F8h red", dh, 0
+        EXPECTW "int10/1015 mode 13h DAC F8h green, blue", cx, 0
+
+        push    GRAPHICS_SEG
+        pop     es
+        mov     dword [es:0], 0FFFFFFFFh
+        mov     word [es:0F9FEh], 0FFFFh
+        mov     ax, 0013h
+        int     10h
+        call    count_nonzero_window
+        EXPECTW "int10/00 mode 13h clears video memory", ax, 0
+
+        ; 0Ch/0Dh in mode 13h: byte DX * 320 + CX at A0000h.
+        mov     al, 5Ah
+        mov     cx, 319
+        mov     dx, 199
+        call    write_pixel
+        EXPECTB "int10/0C mode 13h writes byte 199*320+319", byte [es:0F9FFh], 5Ah
+        call    read_pixel
+        EXPECTB "int10/0C+0D mode 13h round trip", al, 5Ah
+        mov     byte [es:20 * 320 + 10], 0C3h
+        mov     cx, 10
+        mov     dx, 20
+        call    read_pixel
+        EXPECTB "int10/0D mode 13h reads byte 20*320+10", al, 0C3h
+        mov     al, 0EEh                ; off the screen: nothing, not the next line's pixel
+        mov     cx, 320
+        xor     dx, dx
+        call    write_pixel
+        xor     cx, cx
+        mov     dx, 200
+        call    write_pixel
+        call    count_nonzero_window
+        EXPECTW "int10/0C mode 13h ignores pixels off the screen", ax, 2
+        mov     cx, 320
+        xor     dx, dx
+        mov     al, 99h
+        call    read_pixel
+        EXPECTB "int10/0D mode 13h off the screen reads 0", al, 0
+
+        mov     ax, 0093h               ; AL bit 7: keep the picture
+        int     10h
+        mov     cx, 10
+        mov     dx, 20
+        call    read_pixel
+        EXPECTB "int10/00 mode 93h keeps video memory", al, 0C3h
+        mov     ah, 0Fh
+        int     10h
+        EXPECTW "int10/0F after 93h reports AL bit 7", ax, 2893h
+
+        ; -- mode 12h --
+        mov     ax, 0012h
+        int     10h
+        mov     ah, 0Fh
+        int     10h
+        EXPECTW "int10/00+0F mode 12h, 80 columns", ax, 5012h
+        mov     si, expected_mode_12h
+        call    vga_registers_differ
+        EXPECT  "int10/00 mode 12h programs every VGA register", eax, 0
+        push    0040h
+        pop     es
+        EXPECTB "int10/00 mode 12h BDA mode", byte [es:49h], 12h
+        EXPECTW "int10/00 mode 12h BDA columns", word [es:4Ah], 80
+        EXPECTW "int10/00 mode 12h BDA page size", word [es:4Ch], 0A000h
+        EXPECTB "int10/00 mode 12h BDA rows-1", byte [es:84h], 29
+        EXPECTW "int10/00 mode 12h BDA character height", word [es:85h], 16
+        mov     ax, 1015h
+        mov     bx, 14h
+        int     10h
+        EXPECTB "int10/00 mode 12h DAC 14h (EGA brown) red", dh, 2Ah
+        EXPECTW "int10/00 mode 12h DAC 14h (EGA brown) green, blue", cx, 1500h
+        push    GRAPHICS_SEG            ; mode 13h's pixels are gone from all four planes
+        pop     es
+        xor     bx, bx                  ; planes with a byte that is not zero
+        mov     dx, 3CEh
+        mov     ax, 0004h
+.plane: out     dx, ax
+        push    ax
+        xor     di, di
+        xor     eax, eax
+        mov     cx, 10000h / 4
+        repe scasd
+        pop     ax
+        je      .plane_clear
+        inc     bx
+.plane_clear:
+        inc     ah
+        cmp     ah, 4
+        jb      .plane
+        mov     ax, 0004h
+        out     dx, ax
+        EXPECTW "int10/00 mode 12h clears all four planes", bx, 0
+
+        ; 0Ch/0Dh in mode 12h: bit 7 - (CX & 7) of byte DX * 80 + CX / 8 in each plane.
+        mov     al, 0Ah
+        mov     cx, 100
+        mov     dx, 50
+        call    write_pixel
+        call    read_pixel
+        EXPECTB "int10/0C+0D mode 12h round trip", al, 0Ah
+        mov     di, 50 * 80 + 12
+        mov     ah, 08h
+        call    planes_colour
+        EXPECTB "int10/0C mode 12h colour bits in the planes", al, 0Ah
+        mov     cx, 99
+        call    read_pixel
+        EXPECTB "int10/0C mode 12h left neighbour untouched", al, 0
+        mov     cx, 101
+        call    read_pixel
+        EXPECTB "int10/0C mode 12h right neighbour untouched", al, 0
+        mov     al, 83h                 ; bit 7: XOR 3 into 0Ah
+        mov     cx, 100
+        call    write_pixel
+        call    read_pixel
+        EXPECTB "int10/0C mode 12h AL bit 7 XORs", al, 09h
+        mov     al, 0Fh
+        mov     cx, 639
+        mov     dx, 479
+        call    write_pixel
+        mov     di, 479 * 80 + 79
+        mov     ah, 01h
+        call    planes_colour
+        EXPECTB "int10/0C mode 12h last pixel", al, 0Fh
+        mov     al, 0Fh                 ; off the screen: not the next line's first pixel
+        mov     cx, 640
+        xor     dx, dx
+        call    write_pixel
+        xor     cx, cx
+        mov     dx, 1
+        call    read_pixel
+        EXPECTB "int10/0C mode 12h ignores pixels off the screen", al, 0
+        mov     si, expected_mode_12h
+        call    vga_registers_differ
+        EXPECT  "int10/0C+0D mode 12h give GR3-GR8 back", eax, 0
+
+        ; -- a mode the BIOS does not have: nothing changes --
+        mov     ax, 0014h
+        int     10h
+        EXPECTW "int10/00 unknown mode returns AX unchanged", ax, 0014h
+        mov     ah, 0Fh
+        int     10h
+        EXPECTW "int10/00 unknown mode keeps mode 12h", ax, 5012h
+        mov     si, expected_mode_12h
+        call    vga_registers_differ
+        EXPECT  "int10/00 unknown mode leaves the registers", eax, 0
+        mov     cx, 639
+        mov     dx, 479
+        call    read_pixel
+        EXPECTB "int10/00 unknown mode keeps the picture", al, 0Fh
+
+        ; -- back to text --
+        mov     ax, 0003h
+        int     10h
+        mov     ah, 0Fh
+        int     10h
+        EXPECTW "int10/00 back to mode 03h", ax, 5003h
+        mov     si, expected_mode_03h
+        call    vga_registers_differ
+        EXPECT  "int10/00 mode 03h programs every VGA register", eax, 0
+        push    0040h
+        pop     es
+        EXPECTW "int10/00 mode 03h BDA page size", word [es:4Ch], 1000h
+        EXPECTB "int10/00 mode 03h BDA rows-1 again", byte [es:84h], 24
+        EXPECTW "int10/00 mode 03h BDA character height", word [es:85h], 16
+        EXPECTW "int10/00 mode 03h after 12h clears text memory", word [fs:CELL(24, 79)], 0720h
+        mov     ax, 1015h
+        mov     bx, 14h
+        int     10h
+        EXPECTW "int10/00 mode 03h DAC 14h (EGA brown) green, blue", cx, 1500h
+        mov     bx, 41h * 32
+        call    read_plane2_glyph
+        call    glyph_differs
+        EXPECTB "int10/00 mode 03h after 12h reloads the font", al, 0
+        pop     es
         ret
 
 ; ==== int 11h, int 12h ==========================================================================
