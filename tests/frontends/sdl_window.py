@@ -88,13 +88,21 @@ def main() -> int:
         con.expect(r"WINDOW-42", "the command typed into the window (tty1), echoed to COM1")
         time.sleep(1)  # a frame or two for the window to show the last lines
         dump = os.path.join(out, "screendump.png")
-        reply = monitor(sock, f"screendump {dump}")
         shot = os.path.join(out, "window.png")
-        subprocess.run(["import", "-window", window, shot], env=env, check=True, timeout=30)
-        size = subprocess.run(["identify", "-format", "%wx%h", dump], capture_output=True, text=True, env=env).stdout
-        if "error" in reply or size != "720x400":
-            problems.append(f"screendump: {reply!r}, size {size!r} (want 720x400)")
-        elif rgb_bytes(dump, env) != rgb_bytes(shot, env):
+        # The cursor blinks (about 229 ms on, 229 off) and screendump draws it on: a capture may
+        # fall in the off phase, so a few tries, each a screendump and a capture ms apart.
+        for attempt in range(8):
+            reply = monitor(sock, f"screendump {dump}")
+            subprocess.run(["import", "-window", window, shot], env=env, check=True, timeout=30)
+            size = subprocess.run(["identify", "-format", "%wx%h", dump], capture_output=True, text=True,
+                                  env=env).stdout
+            if "error" in reply or size != "720x400":
+                problems.append(f"screendump: {reply!r}, size {size!r} (want 720x400)")
+                break
+            if rgb_bytes(dump, env) == rgb_bytes(shot, env):
+                break
+            time.sleep(0.1)
+        else:
             problems.append(f"the window ({shot}) does not show what screendump saved ({dump})")
         subprocess.run(["xdotool", "type", "--delay", "50", "poweroff -f"], env=env, check=True)
         subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
