@@ -269,6 +269,9 @@ void FirmwareInterface::port_write(u16, unsigned, u32 value) {
     case kBootDevice: boot_device(); break;
     case kBootMenu: boot_menu(); break;
     case kSerialConsole: cpu_.s.gpr[EAX] = (cpu_.s.gpr[EAX] & 0xFFFF0000u) | serial_console_; break;
+    case kVbeService:
+      if (vbe_) vbe_->int10();
+      break;
     default: GuestLog::instance().log("firmware", "unknown hypercall %02x", value & 0xFF); cpu_.s.flags.set_cf(true);
   }
 }

@@ -9,6 +9,7 @@
 #include "core/address_space.h"
 #include "core/cpu.h"
 #include "devices/bios/disk_services.h"
+#include "devices/bios/vbe_services.h"
 
 namespace emu {
 
@@ -70,7 +71,7 @@ class FirmwareInterface final : public PortHandler {
  public:
   static constexpr u16 kPort = 0x6F0;
   static constexpr u8 kBuildTables = 0x01, kLoadKernel = 0x02, kDiskService = 0x03, kBootDevice = 0x04,
-                      kBootMenu = 0x05, kSerialConsole = 0x06;
+                      kBootMenu = 0x05, kSerialConsole = 0x06, kVbeService = 0x07;
   // FW_BOOT_DEVICE's answer in EAX when a boot sector or El Torito image is loaded (FW_LOAD_KERNEL
   // uses 0-2).
   static constexpr u32 kBootSector = 3;
@@ -84,6 +85,8 @@ class FirmwareInterface final : public PortHandler {
   const FirmwareLayout& layout() const { return layout_; }
   // int 13h and the disk boot; without them the BIOS has no drives.
   void set_disk_services(BiosDiskServices* disks) { disks_ = disks; }
+  // int 10h AH=4Fh; without it VBE calls answer "not supported".
+  void set_vbe_services(BiosVbeServices* vbe) { vbe_ = vbe; }
   // The UART the BIOS copies its messages to (0: none), for headless runs.
   void set_serial_console(u16 port) { serial_console_ = port; }
 
@@ -98,6 +101,7 @@ class FirmwareInterface final : public PortHandler {
   FirmwareLayout layout_;
   std::function<KernelEntry()> load_kernel_;
   BiosDiskServices* disks_ = nullptr;
+  BiosVbeServices* vbe_ = nullptr;
   u16 serial_console_ = 0;
 };
 

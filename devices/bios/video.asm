@@ -11,9 +11,9 @@
 ; (the IBM BIOS does, from the 8x8/8x16 fonts): there their writes go to B8000h, outside the
 ; graphics window (GR6 = 05h: A0000h-AFFFFh), so the VGA drops them and the picture stays as it
 ; is; teletype output still reaches the debug console.
-; Other modes (40-column text 00h/01h, CGA 04h-06h, monochrome 07h, EGA 0Dh-11h) and VBE (4Fxxh)
-; are not offered: mode sets to them change nothing (video_set_mode says why) and VBE calls
-; return without AL = 4Fh, the "not supported" answer.
+; Other VGA modes (40-column text 00h/01h, CGA 04h-06h, monochrome 07h, EGA 0Dh-11h) are not
+; offered: mode sets to them change nothing (video_set_mode says why). High resolutions come
+; through VBE (AH=4Fh, int10_vbe below): 8 to 32 bits per pixel up to 1280x1024.
 
 VIDEO_SEG               equ 0B800h
 GRAPHICS_SEG            equ 0A000h      ; modes 12h and 13h (GR6 = 05h: A0000h, 64 KiB)
@@ -46,6 +46,8 @@ VIDEO_FRAME_ES          equ 14
 
 int10_video:
         sti
+        cmp     ah, 4Fh
+        je      int10_vbe
         push    ds
         push    es
         push    si
@@ -68,7 +70,7 @@ int10_video:
         jmp     .return
 .extended:
         cmp     ah, 1Ah
-        jne     .return                 ; 1Bh, 1Ch, 4Fh (VBE) ...: not supported
+        jne     .return                 ; 1Bh, 1Ch ...: not supported
         call    video_display_combination
 .return:
         pop     ax
@@ -106,6 +108,52 @@ video_functions:
 
 video_unsupported:
         ret
+
+; AH=4Fh: the VESA BIOS Extensions (VBE 3.0 functions 00h-09h) over the Bochs dispi registers and
+; the linear framebuffer at PCI 00:02.0 BAR0, done by emu's C++ half (vbe_services.cpp,
+; FW_VBE_SERVICE), which checks every buffer and mode. One case stays here: 4F02h with a VGA mode
+; number (below 100h) switches the extension off and sets the mode through AH=00h, so a program
+; can leave a VBE mode the VBE way. BX bit 15 (keep memory) becomes AL bit 7.
+int10_vbe:
+        cmp     ax, 4F02h
+        jne     .service
+        cmp     bx, 8000h
+        jae     .high_bit
+        cmp     bx, 100h
+        jae     .service
+        jmp     .vga_mode
+.high_bit:
+        test    bx, 7F00h               ; 8000h-80FFh: a VGA mode, memory kept
+        jnz     .service
+.vga_mode:
+        push    dx
+        push    ax
+        mov     dx, 1CEh                ; dispi ENABLE = 0: the VGA's own modes again
+        mov     ax, 4
+        out     dx, ax
+        inc     dx
+        xor     ax, ax
+        out     dx, ax
+        mov     al, bl
+        and     al, 7Fh
+        test    bh, 80h
+        jz      .set
+        or      al, 80h
+.set:   xor     ah, ah
+        int     10h
+        pop     ax
+        pop     dx
+        mov     ax, 004Fh
+        iret
+.service:
+        push    dx
+        push    ax
+        mov     dx, FW_HYPERCALL_PORT
+        mov     al, FW_VBE_SERVICE
+        out     dx, al                  ; AX/DX answered on the stack, the rest in the registers
+        pop     ax
+        pop     dx
+        iret
 
 ; AH=00h: set the video mode in AL (bit 7 set: keep the screen contents). The modes are those in
 ; `video_modes` (data.asm): 02h/03h, 12h and 13h. Each is set as the IBM VGA BIOS does: every

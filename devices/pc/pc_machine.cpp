@@ -57,6 +57,7 @@ PcMachine::PcMachine(const PcConfig& config)
       vga_(timeline_),
       pci_(bus_),
       acpi_pm_(timeline_),
+      vga_pci_(vga_),
       debugcon_(config.debugcon),
       debug_exit_([this](int) {
         if (engine_) engine_->request_stop();
@@ -68,6 +69,7 @@ PcMachine::PcMachine(const PcConfig& config)
              pic_.set_irq(channel ? PiixIde::kSecondaryIrq : PiixIde::kPrimaryIrq, level);
            }),
       disks_(cpu_, dma_),
+      vbe_services_(cpu_, dma_),
       firmware_(cpu_, layout_for(config), [this] {
         return config_.kernel ? load_kernel(bus_, firmware_.layout(), *config_.kernel) : KernelEntry{};
       }) {
@@ -110,6 +112,7 @@ PcMachine::PcMachine(const PcConfig& config)
   pci_.attach(0, 0, &host_bridge_);
   pci_.attach(1, 0, &isa_bridge_);
   pci_.attach(1, 1, &ide_);
+  pci_.attach(2, 0, &vga_pci_);  // QEMU's slot for -vga std: BAR0 the frame buffer, BAR2 the MMIO
   if (config.nic) {
     nic_ = std::make_unique<Pcnet>(dma_, config.nic_mac, config.nic_backend);
     pci_.attach(3, 0, nic_.get());
@@ -139,6 +142,7 @@ PcMachine::PcMachine(const PcConfig& config)
   bus_.map_ports(I8042Controller::kStatusCommandPort, 1, &kbc_);
   bus_.map_ports(Vga::kFirstPort, Vga::kPortCount, &vga_);
   bus_.map_mmio(Vga::kMemoryBase, Vga::kMemorySize, &vga_);
+  bus_.map_ports(vbe::kIndexPort, 3, &vga_.vbe());  // 1CE index, 1CF data, 1D0 data alias
   bus_.map_ports(Uart16550::kCom1Base, 8, &com1_);
   bus_.map_ports(Uart16550::kCom2Base, 8, &com2_);
   bus_.map_ports(PciBus::kConfigAddressPort, 1, &pci_);
@@ -193,6 +197,7 @@ void PcMachine::attach_drives() {
   disks_.set_boot_order(config_.boot_order);
   disks_.set_boot_menu(config_.boot_menu);
   firmware_.set_disk_services(&disks_);
+  firmware_.set_vbe_services(&vbe_services_);
   firmware_.set_serial_console(config_.bios_serial_console ? Uart16550::kCom1Base : 0);
 }
 
@@ -209,6 +214,7 @@ void PcMachine::reset() {
   reset_control_.reset();
   kbc_.reset();
   vga_.reset();
+  vbe_services_.reset();
   kbc_a20_ = true;
   update_a20();
   apply_pam();

@@ -1,6 +1,7 @@
 // emu's PC: QEMU's `pc` machine shape (DESIGN §6) — an i440FX host bridge, the PIIX3 with its
 // 8259 PICs, 8254 PIT, MC146818 RTC, port 92h and CF9h, a PIIX4-style ACPI power-management
-// function, an i8042 with a PS/2 keyboard and mouse, VGA, two 16550A UARTs, the debug ports, and our BIOS
+// function, an i8042 with a PS/2 keyboard and mouse, VGA with the Bochs VBE extension (QEMU's
+// stdvga at PCI 00:02.0), two 16550A UARTs, the debug ports, and our BIOS
 // (devices/bios) in ROM. It owns the virtual clock and runs the CPU against it.
 #pragma once
 #include <cstdio>
@@ -32,6 +33,7 @@
 #include "devices/postcode/port_capture.h"
 #include "devices/rtc146818/rtc146818.h"
 #include "devices/uart16550/uart16550.h"
+#include "devices/vga/vbe.h"
 #include "devices/vga/vga.h"
 
 namespace emu {
@@ -83,6 +85,7 @@ class PcMachine {
   I8042Controller& keyboard_controller() { return kbc_; }
   AcpiPm& acpi_pm() { return acpi_pm_; }
   Vga& vga() { return vga_; }
+  StdVgaPci& vga_pci() { return vga_pci_; }
   PiixIde& ide() { return ide_; }
   Pcnet* nic() { return nic_.get(); }
   void attach_engine(ExecutionEngine* engine) { engine_ = engine; }
@@ -140,6 +143,7 @@ class PcMachine {
   I440fxHostBridge host_bridge_;
   Piix3IsaBridge isa_bridge_;
   AcpiPm acpi_pm_;
+  StdVgaPci vga_pci_;
   SystemControlPortA port92_;
   Piix3ResetControl reset_control_;
   DebugCon debugcon_;
@@ -149,6 +153,7 @@ class PcMachine {
   PiixIde ide_;
   std::unique_ptr<Pcnet> nic_;
   BiosDiskServices disks_;
+  BiosVbeServices vbe_services_;  // int 10h AH=4Fh over the VGA's dispi registers
   FirmwareInterface firmware_;
   std::unique_ptr<PortHandler> fpu_error_port_;
 

@@ -64,11 +64,12 @@ std::string TextScreen::row_text(unsigned row) const {
   return text;
 }
 
-Vga::Vga(Timeline& timeline) : timeline_(timeline), vram_(kVramSize, 0) { reset(); }
+Vga::Vga(Timeline& timeline) : timeline_(timeline), vram_(vbe::kMemorySize, 0), vbe_(vram_) { reset(); }
 
 void Vga::reset() {
   state_ = VgaState{};
   std::fill(vram_.begin(), vram_.end(), u8{0});
+  vbe_.reset();
 }
 
 void Vga::program_mode(const VgaModeRegisters& mode) {
@@ -293,10 +294,13 @@ void Vga::write_crtc(u8 value) {
 }
 
 void Vga::write_dac_data(u8 value) {
-  // The DAC takes red, green, blue (6 bits each) and stores the colour after the third, then
-  // steps the write index (wrapping at 256).
-  if (value & 0xC0) GuestLog::instance().log("vga", "DAC component %02x has more than 6 bits", value);
-  state_.dac_pending[state_.dac_component] = value & 0x3F;
+  // The DAC takes red, green, blue (6 bits each, or 8 with the dispi's 8BIT_DAC) and stores
+  // the colour after the third, then steps the write index (wrapping at 256).
+  if (!vbe_.dac_8bit()) {
+    if (value & 0xC0) GuestLog::instance().log("vga", "DAC component %02x has more than 6 bits", value);
+    value &= 0x3F;
+  }
+  state_.dac_pending[state_.dac_component] = value;
   if (++state_.dac_component < 3) return;
   state_.dac_component = 0;
   std::copy(state_.dac_pending.begin(), state_.dac_pending.end(), state_.dac.begin() + state_.dac_write_index * 3);
@@ -330,7 +334,11 @@ u8 Vga::memory_read(u32 in_window) {
   const auto& gr = state_.graphics;
   unsigned plane;
   u32 address;
-  if (state_.sequencer[kSrMemoryMode] & kSr4Chain4) {
+  if (vbe_planar()) {
+    // A dispi 4 bpp mode: planar addressing in the bank (planes of 4 MiB here, not 64 KiB).
+    plane = gr[kGrReadMap] & 3;
+    address = (vbe_.bank_offset() + in_window) & (kVbePlaneSpace - 1);
+  } else if (state_.sequencer[kSrMemoryMode] & kSr4Chain4) {
     // Chain-4: address bits 1-0 select the plane; the address goes to the planes unchanged, so
     // each plane holds every fourth byte (what the CRTC's doubleword mode scans).
     plane = in_window & 3;
@@ -343,7 +351,7 @@ u8 Vga::memory_read(u32 in_window) {
     plane = gr[kGrReadMap] & 3;
     address = in_window;
   }
-  address &= kPlaneSize - 1;  // planes are 64 KiB; the 128K window's upper half aliases
+  if (!vbe_planar()) address &= kPlaneSize - 1;  // planes are 64 KiB; the 128K window's upper half aliases
   std::copy_n(vram_.begin() + address * kPlanes, kPlanes, state_.latches.begin());
   if (!(gr[kGrMode] & kGr5ReadMode1)) return state_.latches[plane];
   // Read mode 1, color compare: a 1 for each pixel whose colour (over the planes that color
@@ -362,7 +370,10 @@ void Vga::memory_write(u32 in_window, u8 value) {
   const u8 memory_mode = state_.sequencer[kSrMemoryMode];
   unsigned planes;
   u32 address;
-  if (memory_mode & kSr4Chain4) {
+  if (vbe_planar()) {
+    planes = 0x0F;
+    address = (vbe_.bank_offset() + in_window) & (kVbePlaneSpace - 1);
+  } else if (memory_mode & kSr4Chain4) {
     planes = 1u << (in_window & 3);
     address = in_window & ~3u;
   } else if (!(memory_mode & kSr4OddEvenDisable)) {
@@ -374,7 +385,7 @@ void Vga::memory_write(u32 in_window, u8 value) {
     address = in_window;
   }
   planes &= state_.sequencer[kSrMapMask];
-  address &= kPlaneSize - 1;
+  if (!vbe_planar()) address &= kPlaneSize - 1;
 
   const unsigned rotate = gr[kGrRotate] & 7;
   const unsigned function = (gr[kGrRotate] >> 3) & 3;
@@ -404,11 +415,30 @@ void Vga::memory_write(u32 in_window, u8 value) {
   }
 }
 
+// While the dispi interface is enabled the window is A0000-AFFFF whatever GR6 and Misc Output
+// say (QEMU reprograms them to that on enable), showing 64 KiB of video memory from the bank.
+u8 Vga::vbe_window_read(u32 offset) {
+  if (offset >= vbe::kBankSize) return 0xFF;
+  return vbe_planar() ? memory_read(offset) : vbe_.bank_read(offset);
+}
+
+void Vga::vbe_window_write(u32 offset, u8 value) {
+  if (offset >= vbe::kBankSize) return;
+  if (vbe_planar())
+    memory_write(offset, value);
+  else
+    vbe_.bank_write(offset, value);
+}
+
 u32 Vga::mmio_read(u32 offset, unsigned size) {
   u32 value = 0;
   for (unsigned k = 0; k < size && k < 4; ++k) {
     u32 in_window = 0;
-    const u8 byte = window_offset(offset + k, in_window) ? memory_read(in_window) : u8{0xFF};
+    u8 byte;
+    if (vbe_.enabled())
+      byte = vbe_window_read(offset + k);
+    else
+      byte = window_offset(offset + k, in_window) ? memory_read(in_window) : u8{0xFF};
     value |= u32{byte} << (8 * k);
   }
   return value;
@@ -416,8 +446,12 @@ u32 Vga::mmio_read(u32 offset, unsigned size) {
 
 void Vga::mmio_write(u32 offset, unsigned size, u32 value) {
   for (unsigned k = 0; k < size && k < 4; ++k) {
+    const u8 byte = static_cast<u8>(value >> (8 * k));
     u32 in_window = 0;
-    if (window_offset(offset + k, in_window)) memory_write(in_window, static_cast<u8>(value >> (8 * k)));
+    if (vbe_.enabled())
+      vbe_window_write(offset + k, byte);
+    else if (window_offset(offset + k, in_window))
+      memory_write(in_window, byte);
   }
 }
 
@@ -496,6 +530,7 @@ std::string Vga::describe() const {
                 screen.cursor_column, screen.cursor_row, screen.cursor_visible ? "shown" : "hidden",
                 state_.attribute_address, state_.attribute_data_next ? " (data next)" : "");
   out += line;
+  out += "  " + vbe_.describe();
   return out;
 }
 
@@ -519,7 +554,10 @@ void Vga::serialize(StateVisitor& v) {
   v.field("dac_pending", state_.dac_pending);
   v.field("dac", state_.dac);
   v.field("latches", state_.latches);
-  v.bytes("vram", vram_);
+  // The planes keep their field (and size) of before the VBE; the rest of the memory is its own.
+  v.bytes("vram", std::span<u8>(vram_).first(kVramSize));
+  v.bytes("vbe_memory", std::span<u8>(vram_).subspan(kVramSize));
+  vbe_.serialize(v);
   if (!v.loading()) return;
   // Indexes are masked on use, but a loaded state must look like one the registers can hold.
   if (state_.sequencer_index > 7 || state_.graphics_index > 15 || state_.crtc_index > 0x3F ||
@@ -531,10 +569,8 @@ void Vga::serialize(StateVisitor& v) {
     if (state_.graphics[i] & ~kGraphicsMask[i]) v.reject("vga: graphics register has reserved bits");
   for (std::size_t i = 0; i < state_.attribute.size(); ++i)
     if (state_.attribute[i] & ~kAttributeMask[i]) v.reject("vga: attribute register has reserved bits");
-  for (u8 c : state_.dac)
-    if (c & 0xC0) v.reject("vga: DAC entry wider than 6 bits");
-  for (u8 c : state_.dac_pending)
-    if (c & 0xC0) v.reject("vga: DAC entry wider than 6 bits");
+  // DAC entries may hold 8 bits: written in the dispi's 8-bit DAC mode, they stay when it ends
+  // (6-bit scan-out uses their low 6 bits), so any byte is a state a guest can reach.
   if (state_.feature_control & ~kFeatureControlMask) v.reject("vga: feature control has reserved bits");
   if (!v.ok()) reset();
 }

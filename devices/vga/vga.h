@@ -6,18 +6,20 @@
 // Linux drivers/video/console/vgacon.c (the font load through plane 2). Compare QEMU
 // hw/display/vga.c and Bochs iodev/display/vgacore.cc.
 //
-// Memory: 256 KiB as four planes. The CPU window at A0000-BFFFF (an MmioHandler) follows the
-// graphics controller's Miscellaneous register (memory map select) and the Miscellaneous
-// Output register's RAM-enable bit. A CPU byte access reaches the planes through the sequencer
-// (map mask, chain-4, odd/even write addressing) and the graphics controller (read map select,
-// read modes 0/1 with color compare, write modes 0-3 with set/reset, rotate, logical function
-// and bit mask). Every read loads the four 8-bit latches.
+// Memory: 256 KiB as four planes, the first 256 KiB of the 16 MiB of video memory that the
+// Bochs VBE extension (vbe.h) shows through its linear frame buffer. The CPU window at
+// A0000-BFFFF (an MmioHandler) follows the graphics controller's Miscellaneous register (memory
+// map select) and the Miscellaneous Output register's RAM-enable bit; while the dispi interface
+// is enabled it shows the VBE's 64 KiB bank at A0000 instead. A CPU byte access reaches the
+// planes through the sequencer (map mask, chain-4, odd/even write addressing) and the graphics
+// controller (read map select, read modes 0/1 with color compare, write modes 0-3 with
+// set/reset, rotate, logical function and bit mask). Every read loads the four 8-bit latches.
 //
 // Nothing is programmed at power-on — a real VGA comes up with its registers undefined and the
 // BIOS sets mode 03h through the ports. `kVgaMode3Registers` is the standard table for that.
 //
-// No display output yet (issue 7 renders text and graphics for the window); `text_screen()` is
-// the view a debugger, a test or a headless frontend reads.
+// `VgaRenderer` (vga_renderer.h) draws the screen; `text_screen()` is the text view a debugger,
+// a test or a headless frontend reads.
 #pragma once
 #include <array>
 #include <span>
@@ -26,6 +28,7 @@
 
 #include "core/timeline.h"
 #include "devices/byte_port_device.h"
+#include "devices/vga/vbe.h"
 
 namespace emu {
 
@@ -136,15 +139,18 @@ class Vga final : public BytePortDevice, public MmioHandler {
   static constexpr u32 kMemoryBase = 0xA0000, kMemorySize = 0x20000;
   static constexpr u16 kFirstPort = 0x3B0, kPortCount = 0x30;  // 3B0-3DF
   static constexpr u32 kPlaneSize = 0x10000, kPlanes = 4, kVramSize = kPlaneSize * kPlanes;
+  static constexpr u32 kVbePlaneSpace = vbe::kMemorySize / kPlanes;  // plane addresses in dispi 4 bpp modes
 
   explicit Vga(Timeline& timeline);
+  Vga(const Vga&) = delete;
+  Vga& operator=(const Vga&) = delete;
 
   // MmioHandler: the A0000-BFFFF window (offset from A0000). Wider accesses are byte cycles in
   // ascending address order, as the VGA's 8-bit memory path does.
   u32 mmio_read(u32 offset, unsigned size) override;
   void mmio_write(u32 offset, unsigned size, u32 value) override;
 
-  // Power-on: registers unprogrammed (zero), planes cleared.
+  // Power-on: registers unprogrammed (zero), dispi disabled, all video memory cleared.
   void reset();
   // Programs `kVgaMode3Registers` and the EGA palette through the ports, as a BIOS's int 10h
   // AH=00h does (no font and no memory clear). For tests and for a machine without a BIOS.
@@ -157,6 +163,11 @@ class Vga final : public BytePortDevice, public MmioHandler {
   const VgaState& state() const { return state_; }
   // Plane `plane`'s byte at `address` (0-FFFF).
   u8 plane_byte(unsigned plane, u32 address) const { return vram_[(address & 0xFFFF) * kPlanes + (plane & 3)]; }
+  // The Bochs VBE registers (ports 1CEh-1D0h, the linear frame buffer) and all 16 MiB of video
+  // memory (the planes are its first 256 KiB: byte address x 4 + plane).
+  VbeDispi& vbe() { return vbe_; }
+  const VbeDispi& vbe() const { return vbe_; }
+  std::span<const u8> memory() const { return vram_; }
   // The plane address the CRTC scans for memory address counter value `ma` (byte, word or
   // doubleword address mode); the renderer walks the screen with it.
   u32 crtc_scan_address(u32 ma) const;
@@ -172,6 +183,11 @@ class Vga final : public BytePortDevice, public MmioHandler {
   bool window_offset(u32 offset, u32& in_window) const;
   u8 memory_read(u32 in_window);
   void memory_write(u32 in_window, u8 value);
+  // The dispi's 4 bpp modes use the planar path with plane addresses beyond 64 KiB (the bank
+  // added); the other depths reach memory directly through the bank.
+  bool vbe_planar() const { return vbe_.enabled() && vbe_.registers().bpp == 4; }
+  u8 vbe_window_read(u32 offset);
+  void vbe_window_write(u32 offset, u8 value);
   void write_attribute(u8 value);
   void write_crtc(u8 value);
   void write_dac_data(u8 value);
@@ -182,6 +198,7 @@ class Vga final : public BytePortDevice, public MmioHandler {
   Timeline& timeline_;
   VgaState state_;
   std::vector<u8> vram_;  // byte (address * 4 + plane): one address's four plane bytes together
+  VbeDispi vbe_;          // after vram_: it keeps a view of it
 };
 
 }  // namespace emu

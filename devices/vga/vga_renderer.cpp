@@ -1,6 +1,8 @@
 #include "devices/vga/vga_renderer.h"
 
 #include <algorithm>
+#include <array>
+#include <span>
 
 namespace emu {
 
@@ -49,6 +51,84 @@ void graphics_size(const VgaState& s, unsigned pixels_per_clock, unsigned& width
   height = std::min(displayed_lines(s) / repeat, kMaxHeight);
 }
 
+// DAC entry `index` through the pixel mask as 8-bit RGB: 6-bit components widened, or taken as
+// they are while the dispi's 8BIT_DAC is set.
+u32 colour(const Vga& vga, u8 index) {
+  const VgaState& s = vga.state();
+  if (!vga.vbe().dac_8bit()) return VgaRenderer::dac_colour(s, index);
+  const unsigned entry = (index & s.dac_mask) * 3u;
+  return u32{s.dac[entry]} << 16 | u32{s.dac[entry + 1]} << 8 | s.dac[entry + 2];
+}
+
+// 5- and 6-bit colour components to 8 bits, the top bits repeated below (1Fh -> FFh).
+u32 widen5(u32 v) { return ((v & 0x1F) << 3) | ((v & 0x1F) >> 2); }
+u32 widen6(u32 v) { return ((v & 0x3F) << 2) | ((v & 0x3F) >> 4); }
+
+// The dispi's mode, scanned from video memory as the frame buffer holds it: XRES x YRES pixels
+// from (X_OFFSET, Y_OFFSET) of a virtual screen VIRT_WIDTH pixels wide. 8 bpp goes through the
+// DAC; 15/16 bpp are x:5:5:5 / 5:6:5 words, 24 bpp B,G,R bytes, 32 bpp B,G,R,x bytes
+// (little-endian; the qemu extended register can make the frame buffer big-endian: words and
+// dwords high byte first, 24 bpp R,G,B). 4 bpp is planar, as modes 0Dh-12h, through the palette.
+// The registers keep the rectangle inside video memory; each line is checked again here.
+VgaFrame render_vbe(const Vga& vga) {
+  const VbeDispi& vbe = vga.vbe();
+  const VbeRegisters& r = vbe.registers();
+  const VgaState& s = vga.state();
+  const std::span<const u8> memory = vga.memory();
+  const unsigned width = std::min<unsigned>(r.xres, vbe::kMaxXres), height = std::min<unsigned>(r.yres, vbe::kMaxYres);
+  VgaFrame frame{width, height, std::vector<u32>(std::size_t{width} * height)};
+  const u64 line_bytes = vbe.line_bytes();
+  const bool big = vbe.big_endian_framebuffer();
+  if (r.bpp == 4) {
+    const u64 pitch = line_bytes / 4;  // plane addresses per line
+    const u8 plane_enable = s.attribute[kArColorPlaneEnable] & 0x0F;
+    std::array<u32, 16> palette;
+    for (unsigned c = 0; c < 16; ++c) palette[c] = colour(vga, attribute_to_dac(s, c & plane_enable));
+    for (unsigned y = 0; y < height; ++y) {
+      const u64 row = (u64{r.y_offset} + y) * pitch;
+      for (unsigned x = 0; x < width; ++x) {
+        const u64 pixel = u64{r.x_offset} + x;
+        const u64 address = (row + pixel / 8) * Vga::kPlanes;
+        if (address + Vga::kPlanes > memory.size()) continue;
+        const unsigned bit = 7 - static_cast<unsigned>(pixel & 7);
+        unsigned c = 0;
+        for (unsigned p = 0; p < Vga::kPlanes; ++p) c |= ((memory[address + p] >> bit) & 1u) << p;
+        frame.pixels[std::size_t{y} * width + x] = palette[c];
+      }
+    }
+    return frame;
+  }
+  const unsigned bytes = vbe.bytes_per_pixel();
+  std::array<u32, 256> palette{};
+  if (r.bpp == 8)
+    for (unsigned c = 0; c < 256; ++c) palette[c] = colour(vga, static_cast<u8>(c));
+  for (unsigned y = 0; y < height; ++y) {
+    const u64 start = (u64{r.y_offset} + y) * line_bytes + u64{r.x_offset} * bytes;
+    if (start + u64{width} * bytes > memory.size()) continue;  // never, with checked registers
+    const u8* in = memory.data() + start;
+    u32* out = &frame.pixels[std::size_t{y} * width];
+    for (unsigned x = 0; x < width; ++x, in += bytes) {
+      switch (r.bpp) {
+        case 8: out[x] = palette[in[0]]; break;
+        case 15:
+        case 16: {
+          const u32 w = big ? (u32{in[0]} << 8 | in[1]) : (u32{in[1]} << 8 | in[0]);
+          out[x] = r.bpp == 15 ? widen5(w >> 10) << 16 | widen5(w >> 5) << 8 | widen5(w)
+                               : widen5(w >> 11) << 16 | widen6(w >> 5) << 8 | widen5(w);
+          break;
+        }
+        case 24:
+          out[x] = big ? (u32{in[0]} << 16 | u32{in[1]} << 8 | in[2]) : (u32{in[2]} << 16 | u32{in[1]} << 8 | in[0]);
+          break;
+        default:
+          out[x] = big ? (u32{in[1]} << 16 | u32{in[2]} << 8 | in[3]) : (u32{in[2]} << 16 | u32{in[1]} << 8 | in[0]);
+          break;
+      }
+    }
+  }
+  return frame;
+}
+
 }  // namespace
 
 u32 VgaRenderer::dac_colour(const VgaState& s, u8 index) {
@@ -60,6 +140,7 @@ u32 VgaRenderer::dac_colour(const VgaState& s, u8 index) {
 
 VgaFrame VgaRenderer::render(const Vga& vga, bool blink_on) {
   const VgaState& s = vga.state();
+  if (vga.vbe().enabled()) return render_vbe(vga);
   if (vga.text_screen().text_mode) return render_text(vga, blink_on);
   if (s.graphics[kGrMode] & kGr5Shift256) return render_256(vga);
   return render_planar(vga);
@@ -103,8 +184,8 @@ VgaFrame VgaRenderer::render_text(const Vga& vga, bool blink_on) {
         // The ninth dot repeats the eighth for the line-drawing characters C0h-DFh (AR10 bit 2),
         // so box lines join; otherwise it is background.
         const bool ninth = cell_width == 9 && (mode & kAr10LineGraphics) && ch >= 0xC0 && ch <= 0xDF && (bits & 1);
-        const u32 fg_rgb = dac_colour(s, attribute_to_dac(s, fg & plane_enable));
-        const u32 bg_rgb = dac_colour(s, attribute_to_dac(s, bg & plane_enable));
+        const u32 fg_rgb = colour(vga, attribute_to_dac(s, fg & plane_enable));
+        const u32 bg_rgb = colour(vga, attribute_to_dac(s, bg & plane_enable));
         u32* out = &line[column * cell_width];
         for (unsigned dot = 0; dot < 8; ++dot) out[dot] = (bits & (0x80 >> dot)) ? fg_rgb : bg_rgb;
         if (cell_width == 9) out[8] = (ninth || cursor_here) ? fg_rgb : bg_rgb;
@@ -132,7 +213,7 @@ VgaFrame VgaRenderer::render_planar(const Vga& vga) {
   const u32 pitch = 2u * s.crtc[kCrOffset];
   const u8 plane_enable = s.attribute[kArColorPlaneEnable] & 0x0F;
   std::array<u32, 16> palette;
-  for (unsigned c = 0; c < 16; ++c) palette[c] = dac_colour(s, attribute_to_dac(s, c));
+  for (unsigned c = 0; c < 16; ++c) palette[c] = colour(vga, attribute_to_dac(s, c));
   for (unsigned y = 0; y < height; ++y) {
     const u32 line_start = start + y * pitch;
     for (unsigned x = 0; x < width; ++x) {
@@ -159,7 +240,7 @@ VgaFrame VgaRenderer::render_256(const Vga& vga) {
   for (unsigned y = 0; y < height; ++y) {
     for (unsigned x = 0; x < width; ++x) {
       const u32 ma = start + y * pitch + x / 4;
-      frame.pixels[std::size_t{y} * width + x] = dac_colour(s, vga.plane_byte(x & 3, vga.crtc_scan_address(ma)));
+      frame.pixels[std::size_t{y} * width + x] = colour(vga, vga.plane_byte(x & 3, vga.crtc_scan_address(ma)));
     }
   }
   return frame;

@@ -87,6 +87,7 @@ main:
 
         call    test_video
         call    test_video_modes
+        call    test_vbe
         call    test_equipment
         call    test_disk
         call    test_memory_map
@@ -1293,6 +1294,68 @@ test_video_modes:
         ret
 
 ; ==== int 11h, int 12h ==========================================================================
+; int 10h AH=4Fh, VBE 3.0 over the stdvga's dispi registers and its BAR0 framebuffer
+; (devices/bios/vbe_services.cpp): the controller and mode information blocks, a mode set with
+; the linear framebuffer, and the way back to text mode 03h through 4F02h.
+test_vbe:
+        push    es
+        push    ds
+        pop     es
+        mov     dword [FETCH_BUF], 'VBE2'       ; ask for the 512-byte VBE 2.0+ block
+        mov     ax, 4F00h
+        mov     di, FETCH_BUF
+        int     10h
+        EXPECTW "vbe/4F00 status", ax, 004Fh
+        EXPECT  "vbe/4F00 signature VESA", dword [FETCH_BUF], 'VESA'
+        EXPECTW "vbe/4F00 version 3.0", word [FETCH_BUF + 4], 0300h
+        EXPECTW "vbe/4F00 total memory 16 MiB", word [FETCH_BUF + 18], 256
+        EXPECTW "vbe/4F00 mode list in the block", word [FETCH_BUF + 14], FETCH_BUF + 34
+        EXPECTW "vbe/4F00 first mode 100h", word [FETCH_BUF + 34], 100h
+        mov     ax, 4F01h
+        mov     cx, 118h
+        mov     di, FETCH_BUF
+        int     10h
+        EXPECTW "vbe/4F01 118h status", ax, 004Fh
+        EXPECTW "vbe/4F01 118h attributes: supported, colour, graphics, LFB", word [FETCH_BUF], 009Bh
+        EXPECTW "vbe/4F01 118h width", word [FETCH_BUF + 18], 1024
+        EXPECTW "vbe/4F01 118h height", word [FETCH_BUF + 20], 768
+        EXPECTB "vbe/4F01 118h bits per pixel", byte [FETCH_BUF + 25], 24
+        EXPECTW "vbe/4F01 118h bytes per line", word [FETCH_BUF + 16], 3072
+        EXPECTB "vbe/4F01 118h direct colour", byte [FETCH_BUF + 27], 6
+        EXPECT  "vbe/4F01 118h framebuffer at BAR0 (E0000000h)", dword [FETCH_BUF + 40], 0E0000000h
+        mov     ax, 4F01h
+        mov     cx, 1FFh
+        int     10h
+        EXPECTW "vbe/4F01 a mode not offered fails", ax, 014Fh
+        mov     ax, 4F02h
+        mov     bx, 4112h                       ; 640x480, 24 bpp, linear framebuffer
+        int     10h
+        EXPECTW "vbe/4F02 4112h", ax, 004Fh
+        mov     ax, 4F03h
+        int     10h
+        EXPECTW "vbe/4F03 reports 4112h", bx, 4112h
+        mov     dx, 1CEh
+        mov     ax, 1                           ; dispi XRES
+        out     dx, ax
+        inc     dx
+        in      ax, dx
+        EXPECTW "vbe/4F02 4112h programs dispi XRES 640", ax, 640
+        mov     ax, 4F02h
+        mov     bx, 0003h
+        int     10h
+        EXPECTW "vbe/4F02 03h (a VGA mode)", ax, 004Fh
+        mov     ah, 0Fh
+        int     10h
+        EXPECTB "vbe/4F02 03h then AH=0Fh reports mode 3", al, 3
+        mov     dx, 1CEh
+        mov     ax, 4                           ; dispi ENABLE
+        out     dx, ax
+        inc     dx
+        in      ax, dx
+        EXPECTW "vbe/4F02 03h switches dispi off", ax, 0
+        pop     es
+        ret
+
 test_equipment:
         int     11h
         push    es
