@@ -121,8 +121,8 @@ bool Cpu::translate(u32 lin, Access access, bool user, u32& phys) {
     phys = lin;
   }
   phys &= bus.a20_mask();
-  // Fill the TLB when the page is host memory.
-  if (u8* host = bus.host_page(phys, false)) {
+  // Fill the TLB when the page is host memory (and no watchpoint needs to see its accesses).
+  if (u8* host = bus.host_page(phys, false); host && !page_watched(lin)) {
     TlbEntry& e = tlb_[user ? 1 : 0][(lin >> 12) & (kTlbSize - 1)];
     const u32 vpage = lin & ~0xFFFu;
     if (e.read_tag != vpage) e.write_tag = kInvalidTag;
@@ -159,6 +159,7 @@ bool Cpu::access_slow(u32 lin, unsigned size, Access access, u32* value, bool us
       bus.write(phys, size, *value);
     else
       *value = bus.read(phys, size);
+    if (watch_) watch_->accessed(lin, phys, size, access == Access::Write);
     return true;
   }
   // Page-crossing access: translate both pages before touching either, so a #PF on the second
@@ -172,6 +173,10 @@ bool Cpu::access_slow(u32 lin, unsigned size, Access access, u32* value, bool us
     u32 v = 0;
     for (unsigned i = 0; i < size; ++i) v |= bus.read(i < first ? p0 + i : p1 + (i - first), 1) << (8 * i);
     *value = v;
+  }
+  if (watch_) {
+    watch_->accessed(lin, p0, first, access == Access::Write);
+    watch_->accessed(lin + first, p1, size - first, access == Access::Write);
   }
   return true;
 }

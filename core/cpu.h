@@ -82,6 +82,16 @@ struct CpuCounters {
   u64 vmm_outside_ring0[kOpSlots] = {};
 };
 
+// A debugger's data watchpoints (emu -debug): pages it covers get no TLB entry, so every data
+// access to them takes Cpu::access_slow, which reports it. Instruction fetches are not reported.
+class AccessWatch {
+ public:
+  virtual ~AccessWatch() = default;
+  // Whether an access to linear page `page` (address >> 12) may touch a watched range.
+  virtual bool covers_page(u32 page) const = 0;
+  virtual void accessed(u32 linear, u32 physical, unsigned size, bool write) = 0;
+};
+
 class Cpu {
  public:
   explicit Cpu(AddressSpace& bus);
@@ -100,7 +110,7 @@ class Cpu {
   // platform wires `ferr_changed` to IRQ 13 and drives `ignne`; translator/semantics/x87.cpp
   // calls `ferr_changed` whenever the FERR# level changes.
   std::function<void(bool asserted)> ferr_changed;
-  bool ferr = false;   // FERR# output level
+  bool ferr = false;  // FERR# output level
 
   // What the time-stamp counter counts (SDM Vol. 3B, 17.17): the machine's virtual clock in
   // nanoseconds when one is attached (a 1 GHz TSC that agrees with the PIT and the RTC, in
@@ -293,6 +303,14 @@ class Cpu {
 
   bool user() const { return user_; }
 
+  // Data watchpoints: nullptr turns them off. The TLB is flushed so no watched page keeps a fast
+  // path; call again (or tlb_flush_all) when the watched ranges change.
+  void set_access_watch(AccessWatch* watch) {
+    watch_ = watch;
+    tlb_flush_all();
+  }
+  bool page_watched(u32 lin) const { return watch_ && watch_->covers_page(lin >> 12); }
+
   // Counts TLB flushes. A translator that caches linear-to-physical facts beyond one lookup
   // (the interpreter's block chaining) compares it to know they still hold.
   u64 tlb_generation() const { return tlb_generation_; }
@@ -337,6 +355,7 @@ class Cpu {
 
   TlbEntry tlb_[2][kTlbSize];  // [0] supervisor, [1] user
   bool user_ = false;
+  AccessWatch* watch_ = nullptr;
   u64 tlb_generation_ = 0;
 };
 

@@ -242,13 +242,7 @@ u64 Interpreter::execute(Block& b, u64 budget) {
     if constexpr (Breakpoints) {
       if (at_breakpoint()) break;
     }
-    if constexpr (Traced) {
-      observer_->before(c, insn);
-      if (stop_before_) [[unlikely]] {
-        stop_before_ = false;
-        break;
-      }
-    }
+    if constexpr (Traced) observer_->before(c, insn);
     const Status st = insn.fn(c, insn);
     if (st == Status::Ok) [[likely]] {
       c.s.eip += insn.len;

@@ -67,10 +67,6 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
   // is set (the debugger's stops are exact), otherwise at the end of the current block.
   void request_stop() override { stop_requested_ = true; }
 
-  // From an observer's before(): run() returns before the instruction being observed executes
-  // (a debugger's watchpoint saw the previous instruction change memory).
-  void request_stop_before_current() { stop_before_ = stop_requested_ = true; }
-
   // Calls `observer` before every instruction (tracing, debugger); nullptr turns it off.
   void set_trace(InstructionObserver* observer) { observer_ = observer; }
 
@@ -110,7 +106,6 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
   InterpreterStats stats_;
   u64 cache_generation_ = 0;  // bumped whenever a block is invalidated or the cache flushed
   bool stop_requested_ = false;
-  bool stop_before_ = false;  // request_stop_before_current()
   InstructionObserver* observer_ = nullptr;
   const std::unordered_set<u32>* breakpoints_ = nullptr;
   bool breakpoint_hit_ = false;

@@ -697,7 +697,7 @@ DebugResult Debugger::execute(std::string_view line) {
         "explain [ADDR]            what the instruction at CS:EIP does and whether it is sensitive\n"
         "stats                     instructions, exceptions, interrupts, sensitive-instruction counts\n"
         "break ADDR                breakpoint: linear ADDR, p:ADDR physical, SEG:OFF\n"
-        "watch [w] ADDR [LEN]      stop when LEN bytes (default 1, at most 4096) change\n"
+        "watch [r|w|rw] ADDR [LEN] stop after an instruction reads/writes LEN bytes (default w, 1)\n"
         "delete [N...]             delete breakpoints/watchpoints (all without N)\n"
         "info break                list breakpoints and watchpoints\n"
         "step [N] | next | continue | until ADDR | quit   run control (carried out by the run loop)\n"
@@ -1317,18 +1317,15 @@ std::string Debugger::add_watchpoint(std::string_view args) {
     access = word == "r" ? WatchAccess::Read : word == "w" ? WatchAccess::Write : WatchAccess::ReadWrite;
     word = next_word(rest);
   }
-  if (word.empty()) return error("usage: watch [w] ADDR [LEN]");
-  // A write watchpoint stops when the watched bytes change (compared before every instruction,
-  // as gdb's software watchpoints do); seeing reads would need a hook on every memory access.
-  if (access != WatchAccess::Write)
-    return error("read watchpoints are not available: emu watches values, so only 'watch w' (a change)");
+  if (word.empty()) return error("usage: watch [r|w|rw] ADDR [LEN]");
   std::string err;
   const auto a = parse_address(word, err);
   if (!a) return err;
   u32 length = 1;
   if (!rest.empty()) {
     const auto n = parse_count(rest);
-    if (!n || *n == 0 || *n > 4096) return error("bad watch length '%.*s'", static_cast<int>(rest.size()), rest.data());
+    if (!n || *n == 0 || *n > 0x10000000)
+      return error("bad watch length '%.*s'", static_cast<int>(rest.size()), rest.data());
     length = static_cast<u32>(*n);
   }
   Watchpoint w;

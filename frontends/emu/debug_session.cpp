@@ -126,46 +126,47 @@ void DebugSession::enter(const std::string& why) {
   }
 }
 
-void DebugSession::snapshot_watches() {
-  const auto& watches = debugger_.watchpoints();
-  watched_.assign(watches.size(), {});
-  for (std::size_t k = 0; k < watches.size(); ++k) {
-    const Watchpoint& w = watches[k];
-    watched_[k].resize(w.length);
-    const std::size_t n = w.physical ? debug::read_physical(machine_.cpu().bus, w.address, watched_[k].data(), w.length)
-                                     : debug::read_linear(machine_.cpu(), w.address, watched_[k].data(), w.length);
-    watched_[k].resize(n);  // unmapped bytes are not watched until they are mapped
+// The pages the CPU must report: those with watched linear bytes, or all of them while a
+// physical watchpoint exists (any linear page may map onto it).
+void DebugSession::watch_ranges_changed() {
+  physical_watch_ = false;
+  watched_pages_.clear();
+  for (const Watchpoint& w : debugger_.watchpoints()) {
+    if (w.physical)
+      physical_watch_ = true;
+    else
+      watched_pages_.emplace_back(w.address >> 12, static_cast<u32>((u64{w.address} + w.length - 1) >> 12));
   }
+  machine_.cpu().set_access_watch(debugger_.has_watchpoints() ? this : nullptr);
 }
 
-std::optional<std::string> DebugSession::changed_watch() {
-  const auto& watches = debugger_.watchpoints();
-  if (watched_.size() != watches.size()) snapshot_watches();
-  std::vector<u8> now;
-  for (std::size_t k = 0; k < watches.size(); ++k) {
-    const Watchpoint& w = watches[k];
-    now.resize(w.length);
-    const std::size_t n = w.physical ? debug::read_physical(machine_.cpu().bus, w.address, now.data(), w.length)
-                                     : debug::read_linear(machine_.cpu(), w.address, now.data(), w.length);
-    now.resize(n);
-    if (now == watched_[k]) continue;
-    std::string why = "watchpoint " + std::to_string(w.number) + ": " + (w.physical ? "p:" : "");
-    char text[16];
-    std::snprintf(text, sizeof text, "0x%08x", w.address);
-    why += text;
-    why += " changed";
-    for (const auto* bytes : {&watched_[k], &now}) {
-      why += bytes == &now ? " to" : " from";
-      for (u8 b : *bytes) std::snprintf(text, sizeof text, " %02x", b), why += text;
-    }
-    watched_[k] = now;
-    return why;
+bool DebugSession::covers_page(u32 page) const {
+  if (physical_watch_) return true;
+  for (const auto& [first, last] : watched_pages_)
+    if (page >= first && page <= last) return true;
+  return false;
+}
+
+void DebugSession::accessed(u32 linear, u32 physical, unsigned size, bool write) {
+  if (!watch_hit_.empty()) return;  // the first hit of this instruction is the one reported
+  const auto number = debugger_.watch_hit(linear, physical, size, write);
+  if (!number) return;
+  char why[128];
+  std::snprintf(why, sizeof why, "watchpoint %u: %s of %u byte%s at linear 0x%08x (physical 0x%08x):", *number,
+                write ? "write" : "read", size, size == 1 ? "" : "s", linear, physical);
+  watch_hit_ = why;
+  // The bytes as the access left them (after a write, its value).
+  u8 bytes[4] = {};
+  const std::size_t n = debug::read_physical(machine_.cpu().bus, physical, bytes, std::min(size, 4u));
+  for (std::size_t k = 0; k < n; ++k) {
+    std::snprintf(why, sizeof why, " %02x", bytes[k]);
+    watch_hit_ += why;
   }
-  return std::nullopt;
+  interpreter_.request_stop();  // after this instruction, which the observer sees to the end
 }
 
 void DebugSession::resume(std::optional<u32> until) {
-  snapshot_watches();
+  watch_ranges_changed();
   until_ = until;
   run_set_ = debugger_.linear_breakpoints();
   if (until) run_set_.insert(*until);
@@ -177,7 +178,7 @@ void DebugSession::resume(std::optional<u32> until) {
 // hardware would; Ctrl-C ends the wait.
 void DebugSession::step(u64 count) {
   Cpu& cpu = machine_.cpu();
-  stepping_ = true;  // each step is shown anyway; watches are compared afresh after the steps
+  watch_ranges_changed();
   for (u64 k = 0; k < count && !machine_.quit_requested(); ++k) {
     if (cpu.s.halted) {
       while (interpreter_.run(1) == StopReason::Halted && !g_interrupted) {
@@ -189,15 +190,16 @@ void DebugSession::step(u64 count) {
     }
     machine_.timeline().run_due();
     const u32 linear = cpu.s.sreg(Seg::CS).base + cpu.s.eip;
+    if (!watch_hit_.empty()) {
+      std::fprintf(out_, "%s\n", watch_hit_.c_str());
+      watch_hit_.clear();
+      break;
+    }
     if (k + 1 < count && debugger_.linear_breakpoints().contains(linear)) {
       std::fprintf(out_, "breakpoint after %llu steps\n", static_cast<unsigned long long>(k + 1));
       break;
     }
     if (g_interrupted) break;
-  }
-  stepping_ = false;
-  if (debugger_.has_watchpoints()) {
-    if (auto why = changed_watch()) std::fprintf(out_, "%s\n", why->c_str());
   }
 }
 
@@ -229,13 +231,6 @@ void DebugSession::poll_stop() {
 void DebugSession::before(const Cpu& cpu, const DecodedInsn& insn) {
   const CpuState& s = cpu.s;
   history_[retired_++ % kHistory] = {s.sreg(Seg::CS).selector, s.eip, s.sreg(Seg::CS).base + s.eip, s.code32()};
-  if (debugger_.has_watchpoints() && !stepping_) {
-    if (auto why = changed_watch()) {
-      watch_hit_ = *why;
-      interpreter_.request_stop_before_current();  // the change was the previous instruction's
-      return;
-    }
-  }
   if (tracing_) tracer_.before(cpu, insn);
   if (magic_break_ && is_magic_breakpoint(insn)) {
     magic_hit_ = true;

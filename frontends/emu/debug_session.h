@@ -23,7 +23,7 @@
 
 namespace emu {
 
-class DebugSession final : public InstructionObserver {
+class DebugSession final : public InstructionObserver, public AccessWatch {
  public:
   DebugSession(PcMachine& machine, Interpreter& interpreter, std::FILE* out, bool magic_break);
 
@@ -43,6 +43,9 @@ class DebugSession final : public InstructionObserver {
 
   // Every instruction (the interpreter's observer): history, `trace on`, magic breakpoints.
   void before(const Cpu& cpu, const DecodedInsn& insn) override;
+  // Every data access to a watched page (the CPU's AccessWatch): watchpoint hits.
+  bool covers_page(u32 page) const override;
+  void accessed(u32 linear, u32 physical, unsigned size, bool write) override;
 
   static void install_interrupt_handler();
   static bool interrupt_requested();
@@ -53,24 +56,22 @@ class DebugSession final : public InstructionObserver {
   void print_location();
   std::string history(std::string_view args) const;
   void resume(std::optional<u32> until);
-  // Write watchpoints: the watched bytes as last seen; a difference before an instruction means
-  // the previous one (or a device's DMA) changed them.
-  void snapshot_watches();
-  std::optional<std::string> changed_watch();
+  void watch_ranges_changed();
 
   PcMachine& machine_;
   Interpreter& interpreter_;
   std::FILE* out_;
   Debugger debugger_;
   Tracer tracer_;
-  bool magic_break_, magic_hit_ = false, tracing_ = false, stepping_ = false;
+  bool magic_break_, magic_hit_ = false, tracing_ = false;
   std::vector<std::string> script_;
   std::size_t script_at_ = 0;
   bool read_stdin_ = true;
   std::unordered_set<u32> run_set_;  // the breakpoints plus an `until` target, while running
   std::optional<u32> until_;
-  std::vector<std::vector<u8>> watched_;  // per debugger_.watchpoints(), in order
-  std::string watch_hit_;                 // why the last watch stopped the machine
+  std::string watch_hit_;                           // why the last watchpoint stopped the machine
+  bool physical_watch_ = false;                     // a watch on physical bytes: no linear page can be trusted
+  std::vector<std::pair<u32, u32>> watched_pages_;  // [first, last] linear pages of the watches
 
   // The last instructions executed, for `history` (CS:EIP, the linear address, 16/32-bit code).
   struct Retired {

@@ -395,10 +395,7 @@ TEST_CASE("debugger: breakpoints and watchpoints: add, list, query, delete") {
   CHECK(run(dbg, "break p:0x200000") == "breakpoint 2 at physical 0x00200000\n");
   CHECK(run(dbg, "break 0x38:0x10") == "breakpoint 3 at linear 0x00100010 (0x38:0x10)\n");
   CHECK(run(dbg, "b $pc+5") == "breakpoint 4 at linear 0x00010005 ($pc+5)\n");
-  // Only value changes can be watched: reads would need a hook on every memory access.
-  CHECK(run(dbg, "watch r 0x5000 4").rfind("error: read watchpoints are not available", 0) == 0);
-  CHECK(run(dbg, "watch rw 0x5000 4").rfind("error: read watchpoints are not available", 0) == 0);
-  CHECK(run(dbg, "watch w 0x5000 4") == "watchpoint 5 (write) at linear 0x00005000, 4 bytes\n");
+  CHECK(run(dbg, "watch rw 0x5000 4") == "watchpoint 5 (read/write) at linear 0x00005000, 4 bytes\n");
   CHECK(run(dbg, "watch p:0x9000") == "watchpoint 6 (write) at physical 0x00009000, 1 byte\n");
   CHECK(run(dbg, "break 0x10000") == "error: breakpoint 1 is already at linear 0x00010000\n");
   CHECK(run(dbg, "info break") ==
@@ -407,7 +404,7 @@ TEST_CASE("debugger: breakpoints and watchpoints: add, list, query, delete") {
         "2    breakpoint    physical 0x00200000\n"
         "3    breakpoint    linear   0x00100010  0x38:0x10\n"
         "4    breakpoint    linear   0x00010005  $pc+5\n"
-        "5    watch w       linear   0x00005000  4 bytes\n"
+        "5    watch rw      linear   0x00005000  4 bytes\n"
         "6    watch w       physical 0x00009000  1 byte\n");
 
   CHECK(dbg.breaks_at(0x10000, 0x10000));
@@ -415,7 +412,7 @@ TEST_CASE("debugger: breakpoints and watchpoints: add, list, query, delete") {
   CHECK_FALSE(dbg.breaks_at(0x10001, 0x10001));
   CHECK(dbg.linear_breakpoints() == std::unordered_set<u32>{0x10000, 0x100010, 0x10005});
   CHECK(dbg.has_physical_breakpoints());
-  CHECK(dbg.watch_hit(0x5003, 0x5003, 1, true) == 5u);
+  CHECK(dbg.watch_hit(0x5003, 0x5003, 1, false) == 5u);
   CHECK(dbg.watch_hit(0x4ffe, 0x4ffe, 4, true) == 5u);  // overlaps the first two bytes
   CHECK_FALSE(dbg.watches(0x5004, 0x5004, 4, true));
   CHECK_FALSE(dbg.watches(0x1234, 0x9000, 2, false));  // a write watch ignores reads
@@ -480,7 +477,7 @@ TEST_CASE("debugger: errors are one line and the session carries on") {
   CHECK(run(dbg, "break 0x100:0") == "error: selector 0x0100 is beyond the GDT limit 0x00ff\n");
   CHECK(run(dbg, "break 0x0:0x10") == "error: selector 0x0000 is null: it names no segment\n");
   CHECK(run(dbg, "break 0x4:0x10") == "error: selector 0x0004 is in the LDT, but no LDT is loaded\n");
-  CHECK(run(dbg, "watch rw") == "error: usage: watch [w] ADDR [LEN]\n");
+  CHECK(run(dbg, "watch rw") == "error: usage: watch [r|w|rw] ADDR [LEN]\n");
   CHECK(run(dbg, "watch 0x5000 0") == "error: bad watch length '0'\n");
   CHECK(run(dbg, "pagewalk p:0x1000") == "error: pagewalk takes a linear address, not p:\n");
   CHECK(run(dbg, "tss") == "error: TR is null: no task has been loaded with LTR\n");

@@ -132,6 +132,7 @@ u8* host_run(Cpu& c, Seg seg, u32 off, bool down, bool write, u32& n) {
   const u32 lin = sc.base + off;
   const u32 in_page = lin & 0xFFF;
   if (in_page + size > 0x1000) return nullptr;  // this element straddles two pages
+  if (c.page_watched(lin)) return nullptr;      // a debugger watches it: each element reports
   n = std::min(elements_in_segment<T, A32>(sc, off, down), down ? in_page / size + 1 : (0x1000 - in_page) / size);
   if (n == 0) return nullptr;
   // The translation is the one the element path would make for this element (same address,
