@@ -345,4 +345,12 @@ KernelEntry load_kernel(AddressSpace& bus, const FirmwareLayout& layout, const B
                                                   : multiboot::load(bus, layout, files);
 }
 
+u32 kernel_first_instruction(const BootFiles& files) {
+  if (files.format == BootFiles::Format::Linux) return linux_boot::kSetupBase + 0x200;  // (1000h + 20h):0000
+  std::vector<multiboot::Segment> segments;
+  u32 entry = 0;
+  multiboot::segments(files.kernel, files.multiboot_header, segments, entry);
+  return entry;
+}
+
 }  // namespace emu

@@ -37,6 +37,10 @@ struct BootFiles {
 std::optional<BootFiles> read_boot_files(const std::string& kernel_path, const std::string& initrd,
                                          const std::string& append, const FirmwareLayout& layout, std::string& error);
 
+// Where the kernel's first instruction is once the BIOS starts it (a linear address): a Linux
+// kernel's real-mode setup entry, (setup segment + 20h):0000; a Multiboot kernel's entry point.
+u32 kernel_first_instruction(const BootFiles& files);
+
 // Copies the files into guest RAM (through `bus`) and says how to enter the kernel.
 KernelEntry load_kernel(AddressSpace& bus, const FirmwareLayout& layout, const BootFiles& files);
 

@@ -203,12 +203,18 @@ void DebugSession::step(u64 count) {
   }
 }
 
+void DebugSession::start_at(u32 linear) {
+  resume(linear);
+  kernel_start_ = true;
+}
+
 void DebugSession::on_breakpoint() {
   const CpuState& s = machine_.cpu().s;
   const u32 linear = s.sreg(Seg::CS).base + s.eip;
   if (until_ && *until_ == linear) {
     until_.reset();
-    enter("until reached");
+    enter(kernel_start_ ? "at the kernel's first instruction (-kernel)" : "until reached");
+    kernel_start_ = false;
     return;
   }
   u32 physical = linear;

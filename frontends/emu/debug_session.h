@@ -1,5 +1,6 @@
 // `emu -debug`: the teaching debugger (frontends/debugger) driving the PC. The machine starts
-// stopped at its first instruction (the reset vector, F000:FFF0); the session prints where it is
+// stopped at its first instruction (the reset vector, F000:FFF0) — or, with -kernel, at the
+// kernel's first instruction, the BIOS run through; the session prints where it is
 // and reads commands — from `-debug-script FILE` first, then from stdin — until one resumes the
 // machine (`continue`, `until`) or quits. Stepping happens here, an instruction at a time; a
 // resumed machine stops again at a breakpoint, at an `until` target, at a magic breakpoint
@@ -35,6 +36,8 @@ class DebugSession final : public InstructionObserver, public AccessWatch {
   // Called with the machine stopped between instructions: says why, then runs commands until
   // one resumes the machine or quits.
   void enter(const std::string& why);
+  // With -kernel: run the BIOS without stopping, to the kernel's first instruction at `linear`.
+  void start_at(u32 linear);
   // The machine's breakpoint handler: a breakpoint or an `until` target was reached.
   void on_breakpoint();
   // Asked from the run loop's poll: a magic breakpoint or Ctrl-C wants the prompt.
@@ -69,6 +72,7 @@ class DebugSession final : public InstructionObserver, public AccessWatch {
   bool read_stdin_ = true;
   std::unordered_set<u32> run_set_;  // the breakpoints plus an `until` target, while running
   std::optional<u32> until_;
+  bool kernel_start_ = false;                       // the until target is -kernel's first instruction
   std::string watch_hit_;                           // why the last watchpoint stopped the machine
   bool physical_watch_ = false;                     // a watch on physical bytes: no linear page can be trusted
   std::vector<std::pair<u32, u32>> watched_pages_;  // [first, last] linear pages of the watches

@@ -356,7 +356,11 @@ int run_pc(Options opt, std::FILE* log) {
     interpreter.set_trace(debug_session.get());
     machine.set_breakpoint_handler([&] { debug_session->on_breakpoint(); });
     DebugSession::install_interrupt_handler();
-    debug_session->enter("at the first instruction");
+    // A kernel's lab starts at the kernel, the BIOS run through; a disk's at the reset vector.
+    if (config.kernel)
+      debug_session->start_at(kernel_first_instruction(*config.kernel));
+    else
+      debug_session->enter("at the first instruction");
   }
 
   if (opt.start_paused) {
