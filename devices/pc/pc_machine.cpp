@@ -57,7 +57,7 @@ PcMachine::PcMachine(const PcConfig& config)
       vga_(timeline_),
       pci_(bus_),
       acpi_pm_(timeline_),
-      vga_pci_(vga_),
+      vga_pci_(vga_, config.vga_rom),
       debugcon_(config.debugcon),
       debug_exit_([this](int) {
         if (engine_) engine_->request_stop();

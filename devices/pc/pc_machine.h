@@ -49,6 +49,7 @@ struct PcDrive {
 struct PcConfig {
   u32 ram_bytes = 128u << 20;
   std::vector<u8> bios;                  // a ROM image (64-256 KiB); empty = emu's own BIOS
+  std::vector<u8> vga_rom;               // the stdvga's option ROM (for a foreign BIOS), or none
   std::optional<BootFiles> kernel;       // -kernel/-initrd/-append, read and checked
   bool no_reboot = false;                // a reset or triple fault ends the run
   std::optional<unsigned> icount_shift;  // deterministic mode: 2^shift ns per instruction

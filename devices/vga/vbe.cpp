@@ -310,9 +310,15 @@ PciIdentity stdvga_identity() {
 
 }  // namespace
 
-StdVgaPci::StdVgaPci(Vga& vga) : PciFunction("stdvga", stdvga_identity()), mmio_(vga) {
+StdVgaPci::StdVgaPci(Vga& vga, std::vector<u8> option_rom)
+    : PciFunction("stdvga", stdvga_identity()), option_rom_(std::move(option_rom)), mmio_(vga) {
   define_memory_bar(0, vbe::kMemorySize, &vga.vbe(), /*prefetchable=*/true);
   define_memory_bar(2, kMmioSize, &mmio_);
+  if (option_rom_.size()) {
+    u32 window = 2048;  // PCI Local Bus 3.0 §6.2.5.2: a power of two, at least 2 KiB
+    while (window < option_rom_.size() && window < (1u << 24)) window <<= 1;
+    define_rom_bar(window, &option_rom_);
+  }
 }
 
 u8 StdVgaPci::Mmio::read_byte(u32 offset) {

@@ -27,6 +27,7 @@
 #pragma once
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/address_space.h"
 #include "devices/pci/pci_function.h"
@@ -149,9 +150,29 @@ class StdVgaPci final : public PciFunction {
   static constexpr u32 kQextSize = 8;
   static constexpr u32 kQextLittleEndian = 0x1E1E1E1E, kQextBigEndian = 0xBEBEBEBE;
 
-  explicit StdVgaPci(Vga& vga);
+  // `option_rom`: the VGA BIOS a foreign system BIOS runs from the Expansion ROM BAR (SeaBIOS
+  // wants Debian's vgabios-stdvga.bin); empty for emu's BIOS, whose int 10h is built in.
+  StdVgaPci(Vga& vga, std::vector<u8> option_rom = {});
 
  private:
+  // The Expansion ROM window: the image, all ones past its end (the ROM's size is a power of two).
+  class OptionRom final : public MmioHandler {
+   public:
+    explicit OptionRom(std::vector<u8> image) : image_(std::move(image)) {}
+    u32 mmio_read(u32 offset, unsigned size) override {
+      u32 v = 0;
+      for (unsigned k = 0; k < size; ++k)
+        v |= u32{offset + k < image_.size() ? image_[offset + k] : u8{0xFF}} << (8 * k);
+      return v;
+    }
+    void mmio_write(u32, unsigned, u32) override {}  // a ROM
+    std::size_t size() const { return image_.size(); }
+
+   private:
+    std::vector<u8> image_;
+  };
+  OptionRom option_rom_;
+
   class Mmio final : public MmioHandler {
    public:
     explicit Mmio(Vga& vga) : vga_(vga) {}

@@ -99,6 +99,9 @@ std::FILE* open_output(const std::string& spec, std::string& error) {
   return f;
 }
 
+// SeaBIOS's VGA BIOS for QEMU's stdvga (Debian package seabios), which emu's card is.
+constexpr const char* kVgaOptionRom = "/usr/share/seabios/vgabios-stdvga.bin";
+
 // The monitor's view of the PC.
 class PcMonitorTarget final : public MonitorTarget {
  public:
@@ -198,6 +201,9 @@ int run_pc(Options opt, std::FILE* log) {
       return fail("-bios: '" + opt.bios + "' is " + std::to_string(rom->size()) +
                   " bytes; a ROM image is 64 to 256 KiB, a multiple of 4 KiB");
     config.bios = std::move(*rom);
+    // A foreign BIOS (SeaBIOS) has no video code of its own: it runs the VGA's option ROM, as on
+    // QEMU. Debian's seabios package ships the one for this card.
+    if (auto vga_rom = read_file(kVgaOptionRom, error)) config.vga_rom = std::move(*vga_rom);
   }
   if (!opt.kernel.empty()) {
     FirmwareLayout layout;
