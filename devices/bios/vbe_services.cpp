@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <span>
 #include <vector>
 
 #include "core/guest_log.h"
@@ -109,13 +110,14 @@ void BiosVbeServices::int10() {
       cpu_.s.gpr[EBX] = (cpu_.s.gpr[EBX] & 0xFFFF0000u) | current_mode_;
       answer(kOk);
       break;
+    case 0x04: save_restore_state(); break;
     case 0x05: window(); break;
     case 0x06: scanline_length(); break;
     case 0x07: display_start(); break;
     case 0x08: dac_format(); break;
     case 0x09: palette(); break;
     default:
-      // 04h (save/restore state), 0Ah (protected-mode interface), 10h, 15h (DDC)...: not here.
+      // 0Ah (the protected-mode interface, optional in VBE 3.0), 10h (power), 15h (DDC): not here.
       answer(kNotSupportedHere);
   }
 }
@@ -325,6 +327,137 @@ void BiosVbeServices::palette() {
   for (u32 k = 0; k < count; ++k)
     for (const unsigned c : {2u, 1u, 0u}) cpu_.bus.port_write(0x3C9, 1, table[4 * k + c] & 0x3F);
   answer(kOk);
+}
+
+// 4F04h: save/restore the video state. CX = which parts (bit 0 the VGA's registers, bit 1 the
+// BIOS's video data, bit 2 the DAC, bit 3 the extension's registers); DL = 0 the buffer size in
+// 64-byte blocks (BX), 1 save to ES:BX, 2 restore from ES:BX.
+void BiosVbeServices::save_restore_state() {
+  const u16 states = static_cast<u16>(cpu_.s.gpr[ECX] & 0x0F);
+  const u8 dl = static_cast<u8>(stacked(1));
+  const u32 buffer = cpu_.s.sreg(Seg::ES).base + (cpu_.s.gpr[EBX] & 0xFFFF);
+  if (dl > 2) {
+    answer(kFailed);
+    return;
+  }
+  if (dl == 0) {
+    const std::size_t bytes = capture_state(states).size();
+    cpu_.s.gpr[EBX] = (cpu_.s.gpr[EBX] & 0xFFFF0000u) | static_cast<u16>((bytes + 63) / 64);
+    answer(kOk);
+    return;
+  }
+  if (dl == 1) {
+    answer(dma_.write(buffer, capture_state(states)) == DmaResult::Ok ? kOk : kFailed);
+    return;
+  }
+  std::vector<u8> image(capture_state(states).size());
+  if (dma_.read(buffer, image) != DmaResult::Ok) {
+    answer(kFailed);
+    return;
+  }
+  restore_state(states, image);
+  answer(kOk);
+}
+
+namespace {
+// The VGA registers 4F04h keeps, read and written through the ports (IBM VGA Technical
+// Reference): Misc Output, SR0-4, CR00-18, GR0-8, AR00-14, and the index registers.
+constexpr unsigned kSequencer = 5, kCrtc = 25, kGraphics = 9, kAttribute = 21;
+constexpr unsigned kVgaStateBytes = 1 + kSequencer + kCrtc + kGraphics + kAttribute + 4;
+constexpr unsigned kBiosDataFirst = 0x449, kBiosDataCount = 0x466 - 0x449 + 1, kBiosData2First = 0x484,
+                   kBiosData2Count = 0x48A - 0x484 + 1;
+constexpr unsigned kDispiSaved = 9;  // XRES (1) .. Y_OFFSET (9); VIDEO_MEMORY_64K is read-only
+}  // namespace
+
+std::vector<u8> BiosVbeServices::capture_state(u16 states) {
+  AddressSpace& bus = cpu_.bus;
+  std::vector<u8> out;
+  if (states & 1) {
+    const u8 misc = static_cast<u8>(bus.port_read(0x3CC, 1));
+    const u16 crtc = (misc & 1) ? 0x3D4 : 0x3B4;
+    const u8 seq_index = static_cast<u8>(bus.port_read(0x3C4, 1)), crtc_index = static_cast<u8>(bus.port_read(crtc, 1));
+    const u8 gc_index = static_cast<u8>(bus.port_read(0x3CE, 1));
+    out.push_back(misc);
+    for (unsigned k = 0; k < kSequencer; ++k)
+      bus.port_write(0x3C4, 1, k), out.push_back(static_cast<u8>(bus.port_read(0x3C5, 1)));
+    for (unsigned k = 0; k < kCrtc; ++k)
+      bus.port_write(crtc, 1, k), out.push_back(static_cast<u8>(bus.port_read(crtc + 1, 1)));
+    for (unsigned k = 0; k < kGraphics; ++k)
+      bus.port_write(0x3CE, 1, k), out.push_back(static_cast<u8>(bus.port_read(0x3CF, 1)));
+    bus.port_read(crtc + 6, 1);  // the attribute flip-flop to "index"
+    const u8 ar_index = static_cast<u8>(bus.port_read(0x3C0, 1));
+    for (unsigned k = 0; k < kAttribute; ++k) {
+      bus.port_read(crtc + 6, 1);
+      bus.port_write(0x3C0, 1, k | (ar_index & 0x20));
+      out.push_back(static_cast<u8>(bus.port_read(0x3C1, 1)));
+    }
+    bus.port_read(crtc + 6, 1);
+    bus.port_write(0x3C0, 1, ar_index);
+    bus.port_write(0x3C4, 1, seq_index), bus.port_write(crtc, 1, crtc_index), bus.port_write(0x3CE, 1, gc_index);
+    out.insert(out.end(), {seq_index, crtc_index, gc_index, ar_index});
+  }
+  if (states & 2) {
+    std::vector<u8> data(kBiosDataCount + kBiosData2Count);
+    dma_.read(kBiosDataFirst, std::span(data).first(kBiosDataCount));
+    dma_.read(kBiosData2First, std::span(data).subspan(kBiosDataCount));
+    out.insert(out.end(), data.begin(), data.end());
+  }
+  if (states & 4) {
+    out.push_back(static_cast<u8>(bus.port_read(0x3C6, 1)));
+    bus.port_write(0x3C7, 1, 0);
+    for (unsigned k = 0; k < 768; ++k) out.push_back(static_cast<u8>(bus.port_read(0x3C9, 1)));
+  }
+  if (states & 8) {
+    for (u16 index = kDispiXres; index < kDispiXres + kDispiSaved; ++index) {
+      const u16 v = dispi_read(index);
+      out.push_back(static_cast<u8>(v)), out.push_back(static_cast<u8>(v >> 8));
+    }
+  }
+  return out;
+}
+
+void BiosVbeServices::restore_state(u16 states, const std::vector<u8>& image) {
+  AddressSpace& bus = cpu_.bus;
+  std::size_t at = 0;
+  if (states & 1) {
+    const u8 misc = image[at++];
+    bus.port_write(0x3C2, 1, misc);
+    const u16 crtc = (misc & 1) ? 0x3D4 : 0x3B4;
+    for (unsigned k = 0; k < kSequencer; ++k) bus.port_write(0x3C4, 1, k), bus.port_write(0x3C5, 1, image[at++]);
+    bus.port_write(crtc, 1, 0x11), bus.port_write(crtc + 1, 1, image[at + 0x11] & 0x7F);  // CR11 unprotected first
+    for (unsigned k = 0; k < kCrtc; ++k) bus.port_write(crtc, 1, k), bus.port_write(crtc + 1, 1, image[at++]);
+    for (unsigned k = 0; k < kGraphics; ++k) bus.port_write(0x3CE, 1, k), bus.port_write(0x3CF, 1, image[at++]);
+    bus.port_read(crtc + 6, 1);
+    for (unsigned k = 0; k < kAttribute; ++k) bus.port_write(0x3C0, 1, k), bus.port_write(0x3C0, 1, image[at++]);
+    const u8 seq_index = image[at++], crtc_index = image[at++], gc_index = image[at++], ar_index = image[at++];
+    bus.port_write(0x3C0, 1, ar_index);
+    bus.port_write(0x3C4, 1, seq_index), bus.port_write(crtc, 1, crtc_index), bus.port_write(0x3CE, 1, gc_index);
+  }
+  if (states & 2) {
+    dma_.write(kBiosDataFirst, std::span(image).subspan(at, kBiosDataCount));
+    dma_.write(kBiosData2First, std::span(image).subspan(at + kBiosDataCount, kBiosData2Count));
+    at += kBiosDataCount + kBiosData2Count;
+  }
+  if (states & 4) {
+    bus.port_write(0x3C6, 1, image[at++]);
+    bus.port_write(0x3C8, 1, 0);
+    for (unsigned k = 0; k < 768; ++k) bus.port_write(0x3C9, 1, image[at++]);
+  }
+  if (states & 8) {
+    // The mode registers with the extension off, then ENABLE (with "keep memory": a restore must
+    // not clear the picture it brings back).
+    u16 regs[kDispiSaved];
+    for (unsigned k = 0; k < kDispiSaved; ++k)
+      regs[k] = static_cast<u16>(image[at + 2 * k] | image[at + 2 * k + 1] << 8);
+    const unsigned enable = kDispiEnable - kDispiXres;
+    dispi_write(kDispiEnable, 0);
+    for (unsigned k = 0; k < kDispiSaved; ++k)
+      if (k != enable) dispi_write(static_cast<u16>(kDispiXres + k), regs[k]);
+    if (regs[enable] & kDispiEnabled) dispi_write(kDispiEnable, static_cast<u16>(regs[enable] | kDispiNoClearMem));
+    // Registers that enabling resets (virtual size, offsets, bank) go back once more.
+    for (unsigned k = 0; k < kDispiSaved; ++k)
+      if (k != enable) dispi_write(static_cast<u16>(kDispiXres + k), regs[k]);
+  }
 }
 
 std::string BiosVbeServices::describe() const {

@@ -11,6 +11,7 @@
 #pragma once
 #include <array>
 #include <string>
+#include <vector>
 
 #include "core/cpu.h"
 #include "core/dma.h"
@@ -61,6 +62,9 @@ class BiosVbeServices {
   void dac_format();
   void palette();
   void window();
+  void save_restore_state();
+  std::vector<u8> capture_state(u16 states);
+  void restore_state(u16 states, const std::vector<u8>& image);
 
   Cpu& cpu_;
   Dma& dma_;

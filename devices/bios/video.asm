@@ -113,7 +113,8 @@ video_unsupported:
 ; the linear framebuffer at PCI 00:02.0 BAR0, done by emu's C++ half (vbe_services.cpp,
 ; FW_VBE_SERVICE), which checks every buffer and mode. One case stays here: 4F02h with a VGA mode
 ; number (below 100h) switches the extension off and sets the mode through AH=00h, so a program
-; can leave a VBE mode the VBE way. BX bit 15 (keep memory) becomes AL bit 7.
+; can leave a VBE mode the VBE way (AH=00h switches dispi off). BX bit 15 (keep memory) becomes
+; AL bit 7.
 int10_vbe:
         cmp     ax, 4F02h
         jne     .service
@@ -128,13 +129,7 @@ int10_vbe:
 .vga_mode:
         push    dx
         push    ax
-        mov     dx, 1CEh                ; dispi ENABLE = 0: the VGA's own modes again
-        mov     ax, 4
-        out     dx, ax
-        inc     dx
-        xor     ax, ax
-        out     dx, ax
-        mov     al, bl
+        mov     al, bl                  ; AH=00h turns the extension off
         and     al, 7Fh
         test    bh, 80h
         jz      .set
@@ -179,6 +174,14 @@ video_set_mode:
         jmp     debug_print
 .found: mov     [BDA_VIDEO_MODE], al
         mov     bx, si                  ; BX = the mode's entry from here on
+        push    ax                      ; a VGA mode: the VBE extension (dispi ENABLE) off, as
+        mov     dx, 1CEh                ; SeaVGABIOS does, so the VGA's own scan-out shows again
+        mov     ax, 4
+        out     dx, ax
+        inc     dx
+        xor     ax, ax
+        out     dx, ax
+        pop     ax
         push    ax
         mov     si, [cs:bx + video_mode_entry.registers]
         call    vga_program_mode

@@ -1340,6 +1340,40 @@ test_vbe:
         inc     dx
         in      ax, dx
         EXPECTW "vbe/4F02 4112h programs dispi XRES 640", ax, 640
+        ; 4F04h: save everything in this VBE mode, leave for text mode 03h, restore: back in 4112h.
+        mov     ax, 4F04h
+        mov     cx, 000Fh
+        xor     dl, dl
+        int     10h
+        EXPECTW "vbe/4F04 size status", ax, 004Fh
+        EXPECTW "vbe/4F04 889 bytes of state in 64-byte blocks", bx, 14
+        mov     ax, 4F04h
+        mov     cx, 000Fh
+        mov     dl, 1
+        mov     bx, FETCH_BUF
+        int     10h
+        EXPECTW "vbe/4F04 save", ax, 004Fh
+        mov     ax, 0003h
+        int     10h
+        mov     ax, 4F04h
+        mov     cx, 000Fh
+        mov     dl, 2
+        mov     bx, FETCH_BUF
+        int     10h
+        EXPECTW "vbe/4F04 restore", ax, 004Fh
+        mov     dx, 1CEh
+        mov     ax, 4                           ; dispi ENABLE: on again, with the LFB
+        out     dx, ax
+        inc     dx
+        in      ax, dx
+        and     ax, 41h
+        EXPECTW "vbe/4F04 restore switches dispi back on", ax, 41h
+        mov     dx, 1CEh
+        mov     ax, 1
+        out     dx, ax
+        inc     dx
+        in      ax, dx
+        EXPECTW "vbe/4F04 restore brings XRES 640 back", ax, 640
         mov     ax, 4F02h
         mov     bx, 0003h
         int     10h
