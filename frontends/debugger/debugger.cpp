@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/text.h"
 #include "frontends/gdbstub/debug_memory.h"
 #include "frontends/monitor/monitor.h"
 #include "translator/decoder.h"
@@ -38,25 +39,14 @@ namespace {
 
 // ---- text helpers ----------------------------------------------------------------------------
 
-std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-std::string format(const char* fmt, ...) {
-  char buffer[1024];
-  va_list args;
-  va_start(args, fmt);
-  std::vsnprintf(buffer, sizeof buffer, fmt, args);
-  va_end(args);
-  return buffer;
-}
-
 // One error line; every failing command answers with exactly one.
 std::string error(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 std::string error(const char* fmt, ...) {
-  char buffer[512];
   va_list args;
   va_start(args, fmt);
-  std::vsnprintf(buffer, sizeof buffer, fmt, args);
+  std::string text = "error: " + vprintf_string(fmt, args) + "\n";
   va_end(args);
-  return std::string("error: ") + buffer + "\n";
+  return text;
 }
 
 std::string_view trim(std::string_view s) {
@@ -156,7 +146,7 @@ std::string flag_letters(u32 fl) {
       out += (fl & b.mask) ? static_cast<char>(std::toupper(static_cast<unsigned char>(*p))) : *p;
   };
   for (const Bit& b : kHigh) add(b);
-  out += format(" IOPL=%u", (fl >> 12) & 3);
+  out += printf_string(" IOPL=%u", (fl >> 12) & 3);
   for (const Bit& b : kLow) add(b);
   return out;
 }
@@ -205,21 +195,21 @@ bool is_gate(u16 attrs) {
 std::string descriptor_columns(const std::string& base, const std::string& limit, const std::string& dpl,
                                const std::string& present, const std::string& db, const std::string& g,
                                const std::string& type) {
-  return format("%-8s %-8s %-3s %-1s %-3s %-2s %s", base.c_str(), limit.c_str(), dpl.c_str(), present.c_str(),
-                db.c_str(), g.c_str(), type.c_str());
+  return printf_string("%-8s %-8s %-3s %-1s %-3s %-2s %s", base.c_str(), limit.c_str(), dpl.c_str(), present.c_str(),
+                       db.c_str(), g.c_str(), type.c_str());
 }
 constexpr const char* kDescriptorHeader = "base     limit    DPL P D/B G  type";
 
 // The columns from base on, for a descriptor cache or a decoded table entry.
 std::string describe_cache(const SegmentCache& c) {
   const bool system = !(c.attrs & desc::kNonSystem);
-  return descriptor_columns(format("%08x", c.base), format("%08x", c.limit), format("%u", c.dpl()),
+  return descriptor_columns(printf_string("%08x", c.base), printf_string("%08x", c.limit), printf_string("%u", c.dpl()),
                             (c.attrs & desc::kPresent) ? "1" : "0", system ? "-" : (c.big() ? "32" : "16"),
                             (c.attrs & desc::kGranularity) ? "4K" : "B", type_words(c.attrs));
 }
 
 std::string selector_columns(u16 sel) {
-  return format("%04x  %-5u %-3s %-3u ", sel, sel >> 3u, (sel & 4) ? "LDT" : "GDT", sel & 3u);
+  return printf_string("%04x  %-5u %-3s %-3u ", sel, sel >> 3u, (sel & 4) ? "LDT" : "GDT", sel & 3u);
 }
 constexpr const char* kSelectorHeader = "sel   index TI  RPL ";
 
@@ -263,7 +253,7 @@ std::string idt_gate_words(u16 attrs) {
     case 7: return "16-bit trap gate (IF unchanged)";
     case 14: return "32-bit interrupt gate (clears IF)";
     case 15: return "32-bit trap gate (IF unchanged)";
-    default: return format("not a gate (system type %u): #GP on delivery", desc::type(attrs));
+    default: return printf_string("not a gate (system type %u): #GP on delivery", desc::type(attrs));
   }
 }
 
@@ -289,8 +279,8 @@ std::string entry_flags(u32 e, bool pte) {
 // The #PF error code for a read by the current CPL (SDM Vol. 3A §4.7): bit 0 P (protection
 // violation rather than not-present), bit 1 W/R (0: read), bit 2 U/S (CPL 3, which V86 code is).
 std::string page_fault_words(u32 code) {
-  return format("P=%u %s, W/R=0 read, U/S=%u %s", code & 1, (code & 1) ? "protection" : "not present", (code >> 2) & 1,
-                (code & 4) ? "user" : "supervisor");
+  return printf_string("P=%u %s, W/R=0 read, U/S=%u %s", code & 1, (code & 1) ? "protection" : "not present",
+                       (code >> 2) & 1, (code & 4) ? "user" : "supervisor");
 }
 
 std::string rights_words(bool us, bool rw, bool wp) {
@@ -369,8 +359,8 @@ std::string does(const Cpu& cpu, const DecodedInsn& i) {
       return std::string("String operation on DS:") + (i.addr32 ? "ESI" : "SI") +
              " and/or ES:" + (i.addr32 ? "EDI" : "DI") + ", which then step by the element size (down when DF = 1)" +
              (i.rep != RepPrefix::None ? "; the REP prefix repeats it (E)CX times." : ".");
-    case Op::Push: return format("Pushes the %u-bit operand onto %s.", width, stack_words(s).c_str());
-    case Op::Pop: return format("Pops %u bits from %s into the operand.", width, stack_words(s).c_str());
+    case Op::Push: return printf_string("Pushes the %u-bit operand onto %s.", width, stack_words(s).c_str());
+    case Op::Pop: return printf_string("Pops %u bits from %s into the operand.", width, stack_words(s).c_str());
     case Op::Pusha: return "Pushes the eight general registers (the ESP value before the first push).";
     case Op::Popa: return "Pops the eight general registers, skipping the saved ESP.";
     case Op::Enter: return "Makes a stack frame: pushes EBP, copies nesting-level frame pointers, reserves space.";
@@ -378,7 +368,8 @@ std::string does(const Cpu& cpu, const DecodedInsn& i) {
     case Op::Pushf:
       if (v86 && s.iopl() < 3)
         return "In V86 mode with IOPL < 3 PUSHF raises #GP(0), so the V86 monitor can emulate it.";
-      return format("Pushes EFLAGS (%u bits) onto %s; the image has VM and RF clear.", width, stack_words(s).c_str());
+      return printf_string("Pushes EFLAGS (%u bits) onto %s; the image has VM and RF clear.", width,
+                           stack_words(s).c_str());
     case Op::Popf:
       if (!s.protected_mode()) return "Pops FLAGS/EFLAGS from the stack; in real mode every writable flag changes.";
       if (v86)
@@ -386,12 +377,14 @@ std::string does(const Cpu& cpu, const DecodedInsn& i) {
                             : "Pops EFLAGS; in V86 mode IOPL, VM and RF are left unchanged.";
       if (s.cpl == 0) return "Pops EFLAGS; at CPL 0 it may change IF and IOPL (VM and RF stay as they are).";
       if (s.cpl <= s.iopl())
-        return format("Pops EFLAGS; at CPL %u (<= IOPL %u) IF may change but IOPL silently stays.", s.cpl, s.iopl());
-      return format(
+        return printf_string("Pops EFLAGS; at CPL %u (<= IOPL %u) IF may change but IOPL silently stays.", s.cpl,
+                             s.iopl());
+      return printf_string(
           "Pops EFLAGS; at CPL %u (> IOPL %u) changes to IF and IOPL are silently dropped -- no fault, no trap.", s.cpl,
           s.iopl());
     case Op::PushSeg:
-      return format("Pushes a segment selector onto %s (zero-extended to %u bits).", stack_words(s).c_str(), width);
+      return printf_string("Pushes a segment selector onto %s (zero-extended to %u bits).", stack_words(s).c_str(),
+                           width);
     case Op::PopSeg:
     case Op::MovToSeg:
     case Op::Lds:
@@ -409,13 +402,13 @@ std::string does(const Cpu& cpu, const DecodedInsn& i) {
       return "Stores a segment register's selector; its low two bits (RPL) show the privilege level.";
     case Op::Jcc: return "Jumps to the relative target if the condition holds in EFLAGS, else falls through.";
     case Op::Jmp:
-    case Op::JmpIndirect: return format("Jumps within the code segment: %s = target.", ip);
+    case Op::JmpIndirect: return printf_string("Jumps within the code segment: %s = target.", ip);
     case Op::Call:
     case Op::CallIndirect:
-      return format("Pushes the return %s onto %s and jumps to the target in the same code segment.", ip,
-                    stack_words(s).c_str());
+      return printf_string("Pushes the return %s onto %s and jumps to the target in the same code segment.", ip,
+                           stack_words(s).c_str());
     case Op::Ret:
-      return format("Pops %s from %s (and releases imm16 more bytes if given).", ip, stack_words(s).c_str());
+      return printf_string("Pops %s from %s (and releases imm16 more bytes if given).", ip, stack_words(s).c_str());
     case Op::Loop:
     case Op::Loope:
     case Op::Loopne: return "Decrements (E)CX and jumps if it is not zero (and the ZF condition holds).";
@@ -430,16 +423,16 @@ std::string does(const Cpu& cpu, const DecodedInsn& i) {
       const char* what = i.entry->op == Op::Cli ? "Clears IF: maskable interrupts are held off"
                                                 : "Sets IF: maskable interrupts are taken again, after one more "
                                                   "instruction";
-      if (!s.protected_mode() || (!s.v86() && s.cpl <= s.iopl())) return format("%s.", what);
-      return format("%s -- but only when CPL <= IOPL; here CPL %u > IOPL %u, so it raises #GP(0).", what,
-                    s.v86() ? 3u : s.cpl, s.iopl());
+      if (!s.protected_mode() || (!s.v86() && s.cpl <= s.iopl())) return printf_string("%s.", what);
+      return printf_string("%s -- but only when CPL <= IOPL; here CPL %u > IOPL %u, so it raises #GP(0).", what,
+                           s.v86() ? 3u : s.cpl, s.iopl());
     }
     case Op::Hlt: return "Stops the processor until an interrupt or NMI arrives (emu's run loop lets time pass).";
     case Op::In:
     case Op::Out:
       if (!s.protected_mode() || (!s.v86() && s.cpl <= s.iopl()))
         return "Transfers data between (E)AX and an I/O port.";
-      return format(
+      return printf_string(
           "Transfers data between (E)AX and an I/O port; at CPL %u > IOPL %u the TSS I/O permission bitmap "
           "decides, #GP(0) if it denies (SDM Vol. 1 §18.5).",
           s.v86() ? 3u : s.cpl, s.iopl());
@@ -448,7 +441,7 @@ std::string does(const Cpu& cpu, const DecodedInsn& i) {
     case Op::CallFar:
     case Op::CallFarIndirect: {
       const bool call = i.entry->op == Op::CallFar || i.entry->op == Op::CallFarIndirect;
-      const std::string push = call ? format("Pushes CS and %s, then l", ip) : "L";
+      const std::string push = call ? printf_string("Pushes CS and %s, then l", ip) : "L";
       if (!prot) return push + "oads CS:" + ip + " from the far pointer; CS base = selector * 16.";
       return push + "oads CS:" + ip +
              " through the selector's descriptor: a code segment (same privilege, or conforming), a call gate " +
@@ -457,8 +450,8 @@ std::string does(const Cpu& cpu, const DecodedInsn& i) {
              ", or a TSS or task gate (a task switch).";
     }
     case Op::RetFar:
-      if (!prot) return format("Pops %s and CS; CS base = selector * 16.", ip);
-      return format(
+      if (!prot) return printf_string("Pops %s and CS; CS base = selector * 16.", ip);
+      return printf_string(
           "Pops %s and CS; if the popped CS selector's RPL is above CPL it returns to that outer ring, "
           "popping ESP and SS too and nulling data segments the outer ring may not use.",
           ip);
@@ -481,17 +474,18 @@ std::string does(const Cpu& cpu, const DecodedInsn& i) {
              "switches to that ring's stack from the TSS (SDM Vol. 3A §6.12).";
     case Op::Lgdt:
     case Op::Lidt:
-      return format("Loads %s (16-bit limit, then base) from the 6-byte memory operand%s.",
-                    i.entry->op == Op::Lgdt ? "GDTR" : "IDTR",
-                    i.op32 ? "" : "; with a 16-bit operand size only 24 bits of the base are used");
+      return printf_string("Loads %s (16-bit limit, then base) from the 6-byte memory operand%s.",
+                           i.entry->op == Op::Lgdt ? "GDTR" : "IDTR",
+                           i.op32 ? "" : "; with a 16-bit operand size only 24 bits of the base are used");
     case Op::Sgdt:
     case Op::Sidt:
-      return format("Stores %s -- the 16-bit limit, then the 32-bit base -- to the 6 bytes at the memory operand.",
-                    i.entry->op == Op::Sgdt ? "GDTR" : "IDTR");
+      return printf_string(
+          "Stores %s -- the 16-bit limit, then the 32-bit base -- to the 6 bytes at the memory operand.",
+          i.entry->op == Op::Sgdt ? "GDTR" : "IDTR");
     case Op::Sldt:
     case Op::Str:
       if (!prot) return "Not recognised in real or V86 mode: #UD.";
-      return format("Stores the %s selector.", i.entry->op == Op::Sldt ? "LDTR" : "TR (current task's TSS)");
+      return printf_string("Stores the %s selector.", i.entry->op == Op::Sldt ? "LDTR" : "TR (current task's TSS)");
     case Op::Lldt:
     case Op::Ltr:
       if (!prot) return "Not recognised in real or V86 mode: #UD.";
@@ -511,7 +505,7 @@ std::string does(const Cpu& cpu, const DecodedInsn& i) {
                          : i.entry->op == Op::Lsl  ? "loads the descriptor's limit (in bytes)"
                          : i.entry->op == Op::Verr ? "reports that the segment is readable"
                                                    : "reports that the segment is writable";
-      return format(
+      return printf_string(
           "If the selector's descriptor is visible at CPL %u and the selector's RPL (DPL >= both), %s and "
           "sets ZF; otherwise clears ZF. It never faults on a bad selector.",
           s.cpl, what);
@@ -530,9 +524,10 @@ std::string does(const Cpu& cpu, const DecodedInsn& i) {
         case 4: return "Writes CR4: PSE 4 MiB pages, PGE global pages, TSD, DE, PCE, VME/PVI (SDM Vol. 3A §2.5).";
         default: return "Writes a control register that does not exist: #UD.";
       }
-    case Op::MovFromCr: return format("Reads CR%u into a general register.", i.reg);
-    case Op::MovToDr: return format("Writes debug register DR%u (breakpoint addresses DR0-3, control DR7).", i.reg);
-    case Op::MovFromDr: return format("Reads debug register DR%u.", i.reg);
+    case Op::MovFromCr: return printf_string("Reads CR%u into a general register.", i.reg);
+    case Op::MovToDr:
+      return printf_string("Writes debug register DR%u (breakpoint addresses DR0-3, control DR7).", i.reg);
+    case Op::MovFromDr: return printf_string("Reads debug register DR%u.", i.reg);
     case Op::Rdmsr: return "Reads the model-specific register ECX selects into EDX:EAX.";
     case Op::Wrmsr: return "Writes EDX:EAX to the model-specific register ECX selects.";
     case Op::Rdtsc:
@@ -548,7 +543,7 @@ std::string does(const Cpu& cpu, const DecodedInsn& i) {
     case Op::Invalid: return "Not a valid instruction here: raises #UD.";
     default: break;
   }
-  std::string out = format("%s (see its page in SDM Vol. 2).", i.entry->syntax);
+  std::string out = printf_string("%s (see its page in SDM Vol. 2).", i.entry->syntax);
   if (i.entry->attrs & attr::kX87)
     out += " An x87 FPU instruction: #NM when CR0.EM or CR0.TS is set, so an OS can switch FPU state lazily.";
   return out;
@@ -765,15 +760,16 @@ std::string Debugger::regs() const {
   const CpuState& s = cpu_.s;
   const u32 fl = s.flags.value();
   std::string out;
-  out += format("EAX %08x  EBX %08x  ECX %08x  EDX %08x\n", s.gpr[EAX], s.gpr[EBX], s.gpr[ECX], s.gpr[EDX]);
-  out += format("ESI %08x  EDI %08x  EBP %08x  ESP %08x\n", s.gpr[ESI], s.gpr[EDI], s.gpr[EBP], s.gpr[ESP]);
-  out += format("EIP %08x  CS:EIP %04x:%08x  linear %08x\n", s.eip, s.sreg(Seg::CS).selector, s.eip, current_pc(cpu_));
-  out += format("EFLAGS %08x  %s\n", fl, flag_letters(fl).c_str());
+  out += printf_string("EAX %08x  EBX %08x  ECX %08x  EDX %08x\n", s.gpr[EAX], s.gpr[EBX], s.gpr[ECX], s.gpr[EDX]);
+  out += printf_string("ESI %08x  EDI %08x  EBP %08x  ESP %08x\n", s.gpr[ESI], s.gpr[EDI], s.gpr[EBP], s.gpr[ESP]);
+  out += printf_string("EIP %08x  CS:EIP %04x:%08x  linear %08x\n", s.eip, s.sreg(Seg::CS).selector, s.eip,
+                       current_pc(cpu_));
+  out += printf_string("EFLAGS %08x  %s\n", fl, flag_letters(fl).c_str());
   // V86 code always runs at CPL 3 (SDM Vol. 3A §20.2.1); real mode has no privilege levels, and
   // behaves as CPL 0.
-  out += format("CPL %u  mode %s  code %s  paging %s\n", s.cpl, mode_name(s), s.code32() ? "32-bit" : "16-bit",
-                s.paging() ? "on" : "off");
-  out += format("CR0 %08x  CR2 %08x  CR3 %08x  CR4 %08x\n", s.cr0, s.cr2, s.cr3, s.cr4);
+  out += printf_string("CPL %u  mode %s  code %s  paging %s\n", s.cpl, mode_name(s), s.code32() ? "32-bit" : "16-bit",
+                       s.paging() ? "on" : "off");
+  out += printf_string("CR0 %08x  CR2 %08x  CR3 %08x  CR4 %08x\n", s.cr0, s.cr2, s.cr3, s.cr4);
   return out;
 }
 
@@ -786,7 +782,7 @@ std::string Debugger::sregs() const {
   // real-mode cache after CR0.PE was set (selector 0, until the next load) works as before, while
   // a null selector loaded in protected mode leaves the register unusable (SegmentCache::usable).
   auto descriptor_row = [&](const char* name, const SegmentCache& c, const char* null_words, bool by_cache) {
-    std::string row = format("%-4s ", name) + selector_columns(c.selector);
+    std::string row = printf_string("%-4s ", name) + selector_columns(c.selector);
     const bool null_selector = (c.selector & ~3u) == 0;
     if (by_cache ? !c.usable : null_selector)
       row += descriptor_columns("-", "-", "-", "-", "-", "-", null_words);
@@ -803,7 +799,7 @@ std::string Debugger::sregs() const {
     out += std::string("reg  sel   ") + kDescriptorHeader + "\n";
     for (const auto& [name, seg] : kSegs) {
       const SegmentCache& c = s.sreg(seg);
-      out += format("%-4s %04x  ", name, c.selector) + describe_cache(c) + "\n";
+      out += printf_string("%-4s %04x  ", name, c.selector) + describe_cache(c) + "\n";
     }
     if (!s.v86()) return out + "LDTR and TR are not used in real mode\n";
     out += header;
@@ -842,7 +838,8 @@ std::string Debugger::gdt(std::string_view args) const {
   if (!cap) return err;
   const TableRegister& t = cpu_.s.gdtr;
   const unsigned entries = (u32{t.limit} + 1) / 8;
-  std::string out = format("GDT base %08x limit %04x: %u descriptors (SDM Vol. 3A §3.4.5)\n", t.base, t.limit, entries);
+  std::string out =
+      printf_string("GDT base %08x limit %04x: %u descriptors (SDM Vol. 3A §3.4.5)\n", t.base, t.limit, entries);
   if (!cpu_.s.protected_mode()) out += "(real mode: the GDT is not used until CR0.PE is set)\n";
   out += std::string("idx  sel   raw              ") + kDescriptorHeader + "\n";
   const unsigned shown = std::min(entries, *cap);
@@ -850,7 +847,7 @@ std::string Debugger::gdt(std::string_view args) const {
     const u32 at = t.base + 8 * k;
     const auto d = read_descriptor_at(cpu_, at);
     if (!d) return out + error("GDT entry %u at linear 0x%08x cannot be read (not mapped)", k, at);
-    std::string row = format("%-4u %04x  %016" PRIx64 " ", k, k * 8, *d);
+    std::string row = printf_string("%-4u %04x  %016" PRIx64 " ", k, k * 8, *d);
     const SegmentCache c = Cpu::cache_from_descriptor(static_cast<u16>(k * 8), *d);
     if (k == 0) {
       // Selector 0 is the null selector: the CPU never reads entry 0 (SDM Vol. 3A §3.4.2).
@@ -862,17 +859,18 @@ std::string Debugger::gdt(std::string_view args) const {
       const Gate g = gate_fields(*d, wide);
       std::string words = type_words(c.attrs);
       if (desc::type(c.attrs) == 5)
-        words += format(" to TSS %04x", g.selector);
+        words += printf_string(" to TSS %04x", g.selector);
       else
-        words += format(" to %04x:%08x, %u parameter%s", g.selector, g.offset, g.params, g.params == 1 ? "" : "s");
-      row +=
-          descriptor_columns("-", "-", format("%u", c.dpl()), (c.attrs & desc::kPresent) ? "1" : "0", "-", "-", words);
+        words +=
+            printf_string(" to %04x:%08x, %u parameter%s", g.selector, g.offset, g.params, g.params == 1 ? "" : "s");
+      row += descriptor_columns("-", "-", printf_string("%u", c.dpl()), (c.attrs & desc::kPresent) ? "1" : "0", "-",
+                                "-", words);
     } else {
       row += describe_cache(c);
     }
     out += row + "\n";
   }
-  if (shown < entries) out += format("... %u more (gdt %u lists them all)\n", entries - shown, entries);
+  if (shown < entries) out += printf_string("... %u more (gdt %u lists them all)\n", entries - shown, entries);
   return out;
 }
 
@@ -886,7 +884,7 @@ std::string Debugger::idt(std::string_view args) const {
     // Real mode: IDTR points at the interrupt vector table of 4-byte segment:offset pointers
     // (SDM Vol. 3A §20.1.4).
     const unsigned entries = std::min((u32{t.limit} + 1) / 4, 256u);
-    out = format("IVT base %08x limit %04x: %u real-mode vectors (segment:offset)\n", t.base, t.limit, entries);
+    out = printf_string("IVT base %08x limit %04x: %u real-mode vectors (segment:offset)\n", t.base, t.limit, entries);
     out += "vec     handler\n";
     const unsigned shown = std::min(entries, *cap);
     for (unsigned v = 0; v < shown; ++v) {
@@ -896,34 +894,34 @@ std::string Debugger::idt(std::string_view args) const {
         return out + error("vector %u at linear 0x%08x cannot be read", v, at);
       // Only 0-7 are named: a PC's real-mode software puts IRQ 0-7 at 08-0F and BIOS services at
       // 10 and up, over the CPU's later exception vectors.
-      out += format("%02x %-4s %04x:%04x\n", v, v < 8 ? exception_name(v) : "", read_u16(b + 2), read_u16(b));
+      out += printf_string("%02x %-4s %04x:%04x\n", v, v < 8 ? exception_name(v) : "", read_u16(b + 2), read_u16(b));
     }
-    if (shown < entries) out += format("... %u more (idt %u lists them all)\n", entries - shown, entries);
+    if (shown < entries) out += printf_string("... %u more (idt %u lists them all)\n", entries - shown, entries);
     return out;
   }
   const unsigned entries = std::min((u32{t.limit} + 1) / 8, 256u);
-  out = format("IDT base %08x limit %04x: %u gates (SDM Vol. 3A §6.11)\n", t.base, t.limit, entries);
+  out = printf_string("IDT base %08x limit %04x: %u gates (SDM Vol. 3A §6.11)\n", t.base, t.limit, entries);
   out += "vec     raw              target         DPL P type\n";
   const unsigned shown = std::min(entries, *cap);
   for (unsigned v = 0; v < shown; ++v) {
     const u32 at = t.base + 8 * v;
     const auto d = read_descriptor_at(cpu_, at);
     if (!d) return out + error("IDT gate %u at linear 0x%08x cannot be read (not mapped)", v, at);
-    std::string row = format("%02x %-4s %016" PRIx64 " ", v, exception_name(v), *d);
+    std::string row = printf_string("%02x %-4s %016" PRIx64 " ", v, exception_name(v), *d);
     const u16 attrs = static_cast<u16>((*d >> 40) & 0xFF);
     if (*d == 0) {
-      row += format("%-14s %-3s %-1s %s", "-", "-", "0", "empty (delivery raises #NP or #GP)");
+      row += printf_string("%-14s %-3s %-1s %s", "-", "-", "0", "empty (delivery raises #NP or #GP)");
     } else {
       const bool wide = desc::type(attrs) >= 8;
       const Gate g = gate_fields(*d, wide);
-      const std::string target =
-          desc::type(attrs) == 5 ? format("TSS %04x", g.selector) : format("%04x:%08x", g.selector, g.offset);
-      row += format("%-14s %-3u %-1u %s", target.c_str(), desc::dpl(attrs), (attrs & desc::kPresent) ? 1u : 0u,
-                    idt_gate_words(attrs).c_str());
+      const std::string target = desc::type(attrs) == 5 ? printf_string("TSS %04x", g.selector)
+                                                        : printf_string("%04x:%08x", g.selector, g.offset);
+      row += printf_string("%-14s %-3u %-1u %s", target.c_str(), desc::dpl(attrs), (attrs & desc::kPresent) ? 1u : 0u,
+                           idt_gate_words(attrs).c_str());
     }
     out += row + "\n";
   }
-  if (shown < entries) out += format("... %u more (idt %u lists them all)\n", entries - shown, entries);
+  if (shown < entries) out += printf_string("... %u more (idt %u lists them all)\n", entries - shown, entries);
   return out;
 }
 
@@ -941,37 +939,38 @@ std::string Debugger::tss() const {
   u8 b[104] = {};
   if (debug::read_linear(cpu_, tr.base, b, size) != size)
     return error("the TSS at linear 0x%08x cannot be read (not mapped)", tr.base);
-  std::string out =
-      format("TR %04x  %s  base %08x  limit %08x\n", tr.selector, type_words(tr.attrs).c_str(), tr.base, tr.limit);
-  if (tr.limit + 1 < size) out += format("note: the limit is below the %u bytes of this TSS format\n", size);
-  out += format("previous task link %04x\n", read_u16(b));
+  std::string out = printf_string("TR %04x  %s  base %08x  limit %08x\n", tr.selector, type_words(tr.attrs).c_str(),
+                                  tr.base, tr.limit);
+  if (tr.limit + 1 < size) out += printf_string("note: the limit is below the %u bytes of this TSS format\n", size);
+  out += printf_string("previous task link %04x\n", read_u16(b));
   if (tss16) {
     for (unsigned ring = 0; ring < 3; ++ring)
-      out += format("ring %u stack  SS%u %04x  SP%u %04x\n", ring, ring, read_u16(b + 4 + 4 * ring), ring,
-                    read_u16(b + 2 + 4 * ring));
-    out += format("IP %04x  FLAGS %04x\n", read_u16(b + 14), read_u16(b + 16));
-    out += format("AX %04x  CX %04x  DX %04x  BX %04x  SP %04x  BP %04x  SI %04x  DI %04x\n", read_u16(b + 18),
-                  read_u16(b + 20), read_u16(b + 22), read_u16(b + 24), read_u16(b + 26), read_u16(b + 28),
-                  read_u16(b + 30), read_u16(b + 32));
-    out += format("ES %04x  CS %04x  SS %04x  DS %04x  LDT %04x\n", read_u16(b + 34), read_u16(b + 36),
-                  read_u16(b + 38), read_u16(b + 40), read_u16(b + 42));
+      out += printf_string("ring %u stack  SS%u %04x  SP%u %04x\n", ring, ring, read_u16(b + 4 + 4 * ring), ring,
+                           read_u16(b + 2 + 4 * ring));
+    out += printf_string("IP %04x  FLAGS %04x\n", read_u16(b + 14), read_u16(b + 16));
+    out += printf_string("AX %04x  CX %04x  DX %04x  BX %04x  SP %04x  BP %04x  SI %04x  DI %04x\n", read_u16(b + 18),
+                         read_u16(b + 20), read_u16(b + 22), read_u16(b + 24), read_u16(b + 26), read_u16(b + 28),
+                         read_u16(b + 30), read_u16(b + 32));
+    out += printf_string("ES %04x  CS %04x  SS %04x  DS %04x  LDT %04x\n", read_u16(b + 34), read_u16(b + 36),
+                         read_u16(b + 38), read_u16(b + 40), read_u16(b + 42));
   } else {
     // The ring stacks are read on every privilege change into ring 0-2 (interrupts, call gates);
     // the rest is written when this task is switched away from and read when it is resumed.
     for (unsigned ring = 0; ring < 3; ++ring)
-      out += format("ring %u stack  SS%u %04x  ESP%u %08x\n", ring, ring, read_u16(b + 8 + 8 * ring), ring,
-                    read_u32(b + 4 + 8 * ring));
-    out += format("CR3 %08x  EIP %08x  EFLAGS %08x\n", read_u32(b + 0x1C), read_u32(b + 0x20), read_u32(b + 0x24));
-    out += format("EAX %08x  ECX %08x  EDX %08x  EBX %08x\n", read_u32(b + 0x28), read_u32(b + 0x2C),
-                  read_u32(b + 0x30), read_u32(b + 0x34));
-    out += format("ESP %08x  EBP %08x  ESI %08x  EDI %08x\n", read_u32(b + 0x38), read_u32(b + 0x3C),
-                  read_u32(b + 0x40), read_u32(b + 0x44));
-    out += format("ES %04x  CS %04x  SS %04x  DS %04x  FS %04x  GS %04x  LDT %04x\n", read_u16(b + 0x48),
-                  read_u16(b + 0x4C), read_u16(b + 0x50), read_u16(b + 0x54), read_u16(b + 0x58), read_u16(b + 0x5C),
-                  read_u16(b + 0x60));
+      out += printf_string("ring %u stack  SS%u %04x  ESP%u %08x\n", ring, ring, read_u16(b + 8 + 8 * ring), ring,
+                           read_u32(b + 4 + 8 * ring));
+    out +=
+        printf_string("CR3 %08x  EIP %08x  EFLAGS %08x\n", read_u32(b + 0x1C), read_u32(b + 0x20), read_u32(b + 0x24));
+    out += printf_string("EAX %08x  ECX %08x  EDX %08x  EBX %08x\n", read_u32(b + 0x28), read_u32(b + 0x2C),
+                         read_u32(b + 0x30), read_u32(b + 0x34));
+    out += printf_string("ESP %08x  EBP %08x  ESI %08x  EDI %08x\n", read_u32(b + 0x38), read_u32(b + 0x3C),
+                         read_u32(b + 0x40), read_u32(b + 0x44));
+    out += printf_string("ES %04x  CS %04x  SS %04x  DS %04x  FS %04x  GS %04x  LDT %04x\n", read_u16(b + 0x48),
+                         read_u16(b + 0x4C), read_u16(b + 0x50), read_u16(b + 0x54), read_u16(b + 0x58),
+                         read_u16(b + 0x5C), read_u16(b + 0x60));
     const u16 iomap = read_u16(b + 0x66);
-    out += format("T %u  I/O map base %04x%s\n", b[0x64] & 1u, iomap,
-                  iomap > tr.limit ? " (beyond the limit: no I/O bitmap, ports need CPL <= IOPL)" : "");
+    out += printf_string("T %u  I/O map base %04x%s\n", b[0x64] & 1u, iomap,
+                         iomap > tr.limit ? " (beyond the limit: no I/O bitmap, ports need CPL <= IOPL)" : "");
   }
   return out;
 }
@@ -1013,10 +1012,10 @@ std::string Debugger::disas(std::string_view args) const {
     const Disassembly d = disassembler_.one(bytes, got, at, code32);
     const u32 length = d.ok ? d.length : 1;
     std::string hex;
-    for (u32 k = 0; k < length; ++k) hex += format("%02x ", bytes[k]);
+    for (u32 k = 0; k < length; ++k) hex += printf_string("%02x ", bytes[k]);
     const bool current = !where.physical && at == pc;
-    out += format("%s %s0x%08x:  %-24s %s\n", current ? "=>" : "  ", where.physical ? "p:" : "", at, hex.c_str(),
-                  d.ok ? d.text().c_str() : "(bad)");
+    out += printf_string("%s %s0x%08x:  %-24s %s\n", current ? "=>" : "  ", where.physical ? "p:" : "", at, hex.c_str(),
+                         d.ok ? d.text().c_str() : "(bad)");
     at += length;
   }
   return out;
@@ -1039,8 +1038,8 @@ std::string Debugger::memory(std::string_view fmt, std::string_view address_text
   if (!a) return err;
   if (a->physical && !physical) return error("x takes a linear address; use xp for a physical one");
   // The monitor's x/xp formats the dump (QEMU's layout); its one failure line becomes ours.
-  std::string out =
-      monitor_->monitor.execute(format("%s%.*s 0x%08x", name, static_cast<int>(fmt.size()), fmt.data(), a->value));
+  std::string out = monitor_->monitor.execute(
+      printf_string("%s%.*s 0x%08x", name, static_cast<int>(fmt.size()), fmt.data(), a->value));
   const std::string kCannot = "Cannot access memory at 0x";
   const std::size_t pos = out.find(kCannot);
   if (pos == std::string::npos) return out;
@@ -1063,7 +1062,7 @@ std::string Debugger::pagewalk(std::string_view args) const {
   const CpuState& s = cpu_.s;
   const u32 a20 = cpu_.bus.a20_mask();
   if (!s.paging()) {
-    std::string out = format("paging off (CR0.PG=0): linear 0x%08x is physical 0x%08x", lin, lin & a20);
+    std::string out = printf_string("paging off (CR0.PG=0): linear 0x%08x is physical 0x%08x", lin, lin & a20);
     if ((lin & a20) != lin) out += " (A20 gate masks bit 20)";
     return out + "\n";
   }
@@ -1078,40 +1077,41 @@ std::string Debugger::pagewalk(std::string_view args) const {
   };
   // Two lines: the verdict, then the error code's bits and what CR2 would hold.
   auto fault_line = [&](const char* where, u32 code) {
-    return format("%s -> #PF, error code 0x%04x for a read at CPL %u\n", where, code, s.cpl) +
-           format("     error code bits: %s; CR2 = 0x%08x\n", page_fault_words(code).c_str(), lin);
+    return printf_string("%s -> #PF, error code 0x%04x for a read at CPL %u\n", where, code, s.cpl) +
+           printf_string("     error code bits: %s; CR2 = 0x%08x\n", page_fault_words(code).c_str(), lin);
   };
-  std::string out = format("linear 0x%08x: directory index %03x, table index %03x, offset %03x\n", lin, lin >> 22,
-                           (lin >> 12) & 0x3FF, lin & 0xFFF);
-  out += format("CR3  %08x  page directory at 0x%08x  (CR4.PSE=%u CR4.PGE=%u CR0.WP=%u)\n", s.cr3, s.cr3 & ~0xFFFu,
-                (s.cr4 & cr4::PSE) ? 1u : 0u, (s.cr4 & cr4::PGE) ? 1u : 0u, (s.cr0 & cr0::WP) ? 1u : 0u);
+  std::string out = printf_string("linear 0x%08x: directory index %03x, table index %03x, offset %03x\n", lin,
+                                  lin >> 22, (lin >> 12) & 0x3FF, lin & 0xFFF);
+  out +=
+      printf_string("CR3  %08x  page directory at 0x%08x  (CR4.PSE=%u CR4.PGE=%u CR0.WP=%u)\n", s.cr3, s.cr3 & ~0xFFFu,
+                    (s.cr4 & cr4::PSE) ? 1u : 0u, (s.cr4 & cr4::PGE) ? 1u : 0u, (s.cr0 & cr0::WP) ? 1u : 0u);
   const u32 pde_addr = ((s.cr3 & ~0xFFFu) | ((lin >> 20) & 0xFFC)) & a20;
   u32 pde;
   if (!read_entry(pde_addr, pde)) return out + error("the PDE at physical 0x%08x is not in RAM", pde_addr);
-  std::string line = format("PDE  at 0x%08x = 0x%08x  %s", pde_addr, pde, entry_flags(pde, false).c_str());
+  std::string line = printf_string("PDE  at 0x%08x = 0x%08x  %s", pde_addr, pde, entry_flags(pde, false).c_str());
   if (!(pde & 1)) return out + line + "\n" + fault_line("not present at the PDE", user ? 4u : 0u);
   const bool big = (pde & 0x80) && (s.cr4 & cr4::PSE);
   bool rw = pde & 2, us = pde & 4;
   u32 phys;
   if (big) {
     phys = ((pde & 0xFFC00000u) | (lin & 0x3FFFFF)) & a20;
-    out += line + format("  -> 4 MiB page at 0x%08x\n", pde & 0xFFC00000u);
-    out += format("physical 0x%08x  (4 MiB page, offset %06x; %s)\n", phys, lin & 0x3FFFFF,
-                  rights_words(us, rw, s.cr0 & cr0::WP).c_str());
+    out += line + printf_string("  -> 4 MiB page at 0x%08x\n", pde & 0xFFC00000u);
+    out += printf_string("physical 0x%08x  (4 MiB page, offset %06x; %s)\n", phys, lin & 0x3FFFFF,
+                         rights_words(us, rw, s.cr0 & cr0::WP).c_str());
   } else {
-    out +=
-        line + format("  -> page table at 0x%08x%s\n", pde & ~0xFFFu, (pde & 0x80) ? " (PS ignored: CR4.PSE=0)" : "");
+    out += line + printf_string("  -> page table at 0x%08x%s\n", pde & ~0xFFFu,
+                                (pde & 0x80) ? " (PS ignored: CR4.PSE=0)" : "");
     const u32 pte_addr = ((pde & ~0xFFFu) | ((lin >> 10) & 0xFFC)) & a20;
     u32 pte;
     if (!read_entry(pte_addr, pte)) return out + error("the PTE at physical 0x%08x is not in RAM", pte_addr);
-    line = format("PTE  at 0x%08x = 0x%08x  %s", pte_addr, pte, entry_flags(pte, true).c_str());
+    line = printf_string("PTE  at 0x%08x = 0x%08x  %s", pte_addr, pte, entry_flags(pte, true).c_str());
     if (!(pte & 1)) return out + line + "\n" + fault_line("not present at the PTE", user ? 4u : 0u);
-    out += line + format("  -> 4 KiB page at 0x%08x\n", pte & ~0xFFFu);
+    out += line + printf_string("  -> 4 KiB page at 0x%08x\n", pte & ~0xFFFu);
     // The effective rights are the stricter of the two levels (SDM Vol. 3A §4.6.1).
     rw = rw && (pte & 2);
     us = us && (pte & 4);
     phys = ((pte & ~0xFFFu) | (lin & 0xFFF)) & a20;
-    out += format("physical 0x%08x  (%s)\n", phys, rights_words(us, rw, s.cr0 & cr0::WP).c_str());
+    out += printf_string("physical 0x%08x  (%s)\n", phys, rights_words(us, rw, s.cr0 & cr0::WP).c_str());
   }
   if (user && !us) out += fault_line("user access to a supervisor page", 5);
   return out;
@@ -1144,8 +1144,8 @@ std::string Debugger::explain(std::string_view args) const {
   const bool privileged = attrs & attr::kPrivileged, sensitive = attrs & attr::kSensitive;
 
   std::string hex;
-  for (u32 k = 0; k < insn.len; ++k) hex += format("%s%02x", k ? " " : "", bytes[k]);
-  std::string out = format("0x%08x  %s\n", at, d.ok ? d.text().c_str() : "(bad)");
+  for (u32 k = 0; k < insn.len; ++k) hex += printf_string("%s%02x", k ? " " : "", bytes[k]);
+  std::string out = printf_string("0x%08x  %s\n", at, d.ok ? d.text().c_str() : "(bad)");
   out += labelled("bytes", hex);
   // The table spells the 32-bit form; say when this one runs with 16-bit operands.
   std::string form = e.syntax;
@@ -1155,9 +1155,9 @@ std::string Debugger::explain(std::string_view args) const {
   }
   out += labelled("form", form);
   std::string mode = std::string(mode_name(s)) + " mode, " + (code32 ? "32" : "16") + "-bit code";
-  mode += s.protected_mode() ? format(", CPL %u, IOPL %u", s.v86() ? 3u : s.cpl, s.iopl())
+  mode += s.protected_mode() ? printf_string(", CPL %u, IOPL %u", s.v86() ? 3u : s.cpl, s.iopl())
                              : ", no privilege levels (behaves as CPL 0)";
-  out += labelled("mode", mode + format("; operand size %u bits", insn.op32 ? 32 : 16));
+  out += labelled("mode", mode + printf_string("; operand size %u bits", insn.op32 ? 32 : 16));
 
   std::string what = does(cpu_, insn);
   if (attrs & attr::kLockable) what += " Accepts LOCK with a memory destination.";
@@ -1181,7 +1181,7 @@ std::string Debugger::explain(std::string_view args) const {
     if (!s.protected_mode())
       priv += "Now: real mode, so it runs.";
     else if (outside_ring0(s))
-      priv += format("Now: CPL %u%s, so it faults.", s.v86() ? 3u : s.cpl, s.v86() ? " (V86)" : "");
+      priv += printf_string("Now: CPL %u%s, so it faults.", s.v86() ? 3u : s.cpl, s.v86() ? " (V86)" : "");
     else
       priv += "Now: CPL 0, so it runs.";
   } else if (attrs & attr::kIoplSensitive) {
@@ -1224,8 +1224,8 @@ std::string Debugger::explain(std::string_view args) const {
         "mode" +
         std::string(privileged ? ", #GP(0) outside ring 0" : "") + ", then runs the semantics in " + file +
         " with the guest's own privilege and mode. ";
-    emu_text += format("Executed %" PRIu64 " time%s so far, %" PRIu64 " outside ring 0 (stats).", total,
-                       total == 1 ? "" : "s", outside);
+    emu_text += printf_string("Executed %" PRIu64 " time%s so far, %" PRIu64 " outside ring 0 (stats).", total,
+                              total == 1 ? "" : "s", outside);
     out += labelled("emu", emu_text);
   } else if (e.op == Op::Invalid) {
     out += labelled("emu", "its handler raises #UD (translator/semantics/select.cpp).");
@@ -1242,16 +1242,17 @@ std::string Debugger::explain(std::string_view args) const {
 std::string Debugger::stats() const {
   const CpuCounters& c = cpu_.counters;
   std::string out;
-  out += format("%-24s %14" PRIu64 "\n", "instructions retired", c.instructions);
-  out += format("%-24s %14" PRIu64 "  (exceptions, INT n and interrupts entering a handler)\n", "events delivered",
-                c.events_delivered);
-  out += format("%-24s %14" PRIu64 "\n", "external interrupts", c.interrupts);
-  out += format("%-24s %14" PRIu64 "\n", "triple faults", c.triple_faults);
+  out += printf_string("%-24s %14" PRIu64 "\n", "instructions retired", c.instructions);
+  out += printf_string("%-24s %14" PRIu64 "  (exceptions, INT n and interrupts entering a handler)\n",
+                       "events delivered", c.events_delivered);
+  out += printf_string("%-24s %14" PRIu64 "\n", "external interrupts", c.interrupts);
+  out += printf_string("%-24s %14" PRIu64 "\n", "triple faults", c.triple_faults);
   u64 exceptions = 0;
   for (u64 n : c.exceptions) exceptions += n;
-  out += format("%-24s %14" PRIu64 "\n", "exceptions", exceptions);
+  out += printf_string("%-24s %14" PRIu64 "\n", "exceptions", exceptions);
   for (unsigned v = 0; v < 32; ++v)
-    if (c.exceptions[v]) out += format("  vector %02x %-13s %14" PRIu64 "\n", v, exception_name(v), c.exceptions[v]);
+    if (c.exceptions[v])
+      out += printf_string("  vector %02x %-13s %14" PRIu64 "\n", v, exception_name(v), c.exceptions[v]);
   // The per-kind table of sensitive and privileged instructions is the monitor's (one layout for
   // both front ends).
   return out + monitor_->monitor.execute("info sensitive");
@@ -1301,12 +1302,12 @@ std::string Debugger::add_breakpoint(std::string_view args) {
   b.address = a->value;
   // Remember how a SEG:OFF or expression was written: the linear address was computed now, and
   // a later segment change does not move the breakpoint.
-  const std::string plain = format("0x%08x", a->value);
-  if (!a->physical && args != plain && args != format("0x%x", a->value)) b.typed = std::string(args);
+  const std::string plain = printf_string("0x%08x", a->value);
+  if (!a->physical && args != plain && args != printf_string("0x%x", a->value)) b.typed = std::string(args);
   breakpoints_.push_back(b);
   rebuild_linear_set();
-  return format("breakpoint %u at %s 0x%08x%s\n", b.number, b.physical ? "physical" : "linear", b.address,
-                b.typed.empty() ? "" : (" (" + b.typed + ")").c_str());
+  return printf_string("breakpoint %u at %s 0x%08x%s\n", b.number, b.physical ? "physical" : "linear", b.address,
+                       b.typed.empty() ? "" : (" (" + b.typed + ")").c_str());
 }
 
 std::string Debugger::add_watchpoint(std::string_view args) {
@@ -1336,8 +1337,8 @@ std::string Debugger::add_watchpoint(std::string_view args) {
   w.length = length;
   watchpoints_.push_back(w);
   static constexpr const char* kKinds[] = {"", "read", "write", "read/write"};
-  return format("watchpoint %u (%s) at %s 0x%08x, %u byte%s\n", w.number, kKinds[static_cast<unsigned>(access)],
-                w.physical ? "physical" : "linear", w.address, w.length, w.length == 1 ? "" : "s");
+  return printf_string("watchpoint %u (%s) at %s 0x%08x, %u byte%s\n", w.number, kKinds[static_cast<unsigned>(access)],
+                       w.physical ? "physical" : "linear", w.address, w.length, w.length == 1 ? "" : "s");
 }
 
 std::string Debugger::remove(std::string_view args) {
@@ -1347,7 +1348,7 @@ std::string Debugger::remove(std::string_view args) {
     breakpoints_.clear();
     watchpoints_.clear();
     rebuild_linear_set();
-    return format("deleted %zu breakpoint%s and watchpoint%s\n", n, n == 1 ? "" : "s", n == 1 ? "" : "s");
+    return printf_string("deleted %zu breakpoint%s and watchpoint%s\n", n, n == 1 ? "" : "s", n == 1 ? "" : "s");
   }
   // Check every number first, so a bad one deletes nothing.
   std::vector<unsigned> numbers;
@@ -1368,14 +1369,14 @@ std::string Debugger::remove(std::string_view args) {
         std::find_if(breakpoints_.begin(), breakpoints_.end(), [k](const auto& b) { return b.number == k; });
     if (bp != breakpoints_.end()) {
       breakpoints_.erase(bp);
-      out += format("deleted breakpoint %u\n", k);
+      out += printf_string("deleted breakpoint %u\n", k);
       continue;
     }
     const auto wp =
         std::find_if(watchpoints_.begin(), watchpoints_.end(), [k](const auto& w) { return w.number == k; });
     if (wp != watchpoints_.end()) {
       watchpoints_.erase(wp);
-      out += format("deleted watchpoint %u\n", k);
+      out += printf_string("deleted watchpoint %u\n", k);
     }
   }
   rebuild_linear_set();
@@ -1390,13 +1391,13 @@ std::string Debugger::info_break() const {
   };
   std::vector<Row> rows;
   for (const Breakpoint& b : breakpoints_)
-    rows.push_back({b.number, format("%-4u %-13s %-8s 0x%08x  %s", b.number, "breakpoint",
-                                     b.physical ? "physical" : "linear", b.address, b.typed.c_str())});
+    rows.push_back({b.number, printf_string("%-4u %-13s %-8s 0x%08x  %s", b.number, "breakpoint",
+                                            b.physical ? "physical" : "linear", b.address, b.typed.c_str())});
   static constexpr const char* kKinds[] = {"", "watch r", "watch w", "watch rw"};
   for (const Watchpoint& w : watchpoints_)
     rows.push_back(
-        {w.number, format("%-4u %-13s %-8s 0x%08x  %u byte%s", w.number, kKinds[static_cast<unsigned>(w.access)],
-                          w.physical ? "physical" : "linear", w.address, w.length, w.length == 1 ? "" : "s")});
+        {w.number, printf_string("%-4u %-13s %-8s 0x%08x  %u byte%s", w.number, kKinds[static_cast<unsigned>(w.access)],
+                                 w.physical ? "physical" : "linear", w.address, w.length, w.length == 1 ? "" : "s")});
   std::sort(rows.begin(), rows.end(), [](const Row& x, const Row& y) { return x.number < y.number; });
   std::string out = "num  type          space    address     what\n";
   for (Row& r : rows) {

@@ -8,22 +8,13 @@
 #include <cstring>
 #include <map>
 
+#include "core/text.h"
 #include "frontends/gdbstub/debug_memory.h"
 #include "translator/opcode_table.h"
 
 namespace emu {
 
 namespace {
-
-std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-std::string format(const char* fmt, ...) {
-  char buffer[512];
-  va_list args;
-  va_start(args, fmt);
-  std::vsnprintf(buffer, sizeof buffer, fmt, args);
-  va_end(args);
-  return buffer;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -51,14 +42,16 @@ u32 descriptor_flags(const SegmentCache& c) {
 // The decoded form after a segment line in protected mode (as QEMU prints it).
 std::string describe_segment(const Cpu& cpu, const SegmentCache& c) {
   if (!cpu.s.protected_mode() || !(c.attrs & desc::kPresent)) return {};
-  std::string out = format(" DPL=%d ", c.dpl());
+  std::string out = printf_string(" DPL=%d ", c.dpl());
   if (c.attrs & desc::kNonSystem) {
     if (c.attrs & desc::kCode) {
       out += c.big() ? "CS32" : "CS16";
-      out += format(" [%c%c", (c.attrs & desc::kExpandDown) ? 'C' : '-', (c.attrs & desc::kWritable) ? 'R' : '-');
+      out +=
+          printf_string(" [%c%c", (c.attrs & desc::kExpandDown) ? 'C' : '-', (c.attrs & desc::kWritable) ? 'R' : '-');
     } else {
       out += c.big() ? "DS  " : "DS16";
-      out += format(" [%c%c", (c.attrs & desc::kExpandDown) ? 'E' : '-', (c.attrs & desc::kWritable) ? 'W' : '-');
+      out +=
+          printf_string(" [%c%c", (c.attrs & desc::kExpandDown) ? 'E' : '-', (c.attrs & desc::kWritable) ? 'W' : '-');
     }
     out += (c.attrs & desc::kAccessed) ? "A]" : "-]";
   } else {
@@ -72,30 +65,30 @@ std::string describe_segment(const Cpu& cpu, const SegmentCache& c) {
 }
 
 std::string segment_line(const Cpu& cpu, const char* name, const SegmentCache& c) {
-  return format("%-3s=%04x %08x %08x %08x", name, c.selector, c.base, c.limit, descriptor_flags(c)) +
+  return printf_string("%-3s=%04x %08x %08x %08x", name, c.selector, c.base, c.limit, descriptor_flags(c)) +
          describe_segment(cpu, c) + "\n";
 }
 
 // One value of `size` bytes in a QEMU memory dump format.
 std::string dump_value(u64 v, unsigned size, char fmt) {
   switch (fmt) {
-    case 'o': return format("%#*" PRIo64, static_cast<int>((size * 8 + 2) / 3), v);
-    case 'u': return format("%*" PRIu64, static_cast<int>((size * 80 + 32) / 33), v);
+    case 'o': return printf_string("%#*" PRIo64, static_cast<int>((size * 8 + 2) / 3), v);
+    case 'u': return printf_string("%*" PRIu64, static_cast<int>((size * 80 + 32) / 33), v);
     case 'd': {
       const unsigned shift = 64 - size * 8;
       const i64 s = static_cast<i64>(v << shift) >> shift;
-      return format("%*" PRId64, static_cast<int>((size * 80 + 32) / 33), s);
+      return printf_string("%*" PRId64, static_cast<int>((size * 80 + 32) / 33), s);
     }
     case 'c': {
       const u8 ch = static_cast<u8>(v);
       if (ch == '\n') return "'\\n'";
       if (ch == '\r') return "'\\r'";
       if (ch == '\t') return "'\\t'";
-      if (ch == '\\' || ch == '\'') return format("'\\%c'", ch);
-      if (ch >= 32 && ch < 127) return format("'%c'", ch);
-      return format("'\\x%02x'", ch);
+      if (ch == '\\' || ch == '\'') return printf_string("'\\%c'", ch);
+      if (ch >= 32 && ch < 127) return printf_string("'%c'", ch);
+      return printf_string("'\\x%02x'", ch);
     }
-    default: return format("0x%0*" PRIx64, static_cast<int>(size * 2), v);
+    default: return printf_string("0x%0*" PRIx64, static_cast<int>(size * 2), v);
   }
 }
 
@@ -206,7 +199,7 @@ std::string Monitor::execute(std::string_view line) {
     const std::string error = target_.eject(device, force);
     return error.empty() ? std::string() : "eject: " + error + "\n";
   }
-  return format("unknown command: '%.*s' (try 'help')\n", static_cast<int>(command.size()), command.data());
+  return printf_string("unknown command: '%.*s' (try 'help')\n", static_cast<int>(command.size()), command.data());
 }
 
 std::string Monitor::info(std::string_view what) {
@@ -220,14 +213,14 @@ std::string Monitor::info(std::string_view what) {
       if (!text->empty() && text->back() != '\n') *text += '\n';
       return *text;
     }
-    return format("info: unknown topic '%.*s' (try 'info')\n", static_cast<int>(topic.size()), topic.data());
+    return printf_string("info: unknown topic '%.*s' (try 'info')\n", static_cast<int>(topic.size()), topic.data());
   }
   std::string out =
       "info registers    the CPU registers\n"
       "info cpus         the CPUs and where they are\n"
       "info sensitive    sensitive and privileged instructions executed ('info sensitive all': every kind)\n";
   for (const std::string& name : target_.device_names())
-    out += format("info %-12s the %s's state\n", name.c_str(), name.c_str());
+    out += printf_string("info %-12s the %s's state\n", name.c_str(), name.c_str());
   return out;
 }
 
@@ -236,29 +229,29 @@ std::string Monitor::info_registers() const {
   const CpuState& s = cpu.s;
   const u32 fl = s.flags.value();
   std::string out;
-  out += format("EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n", s.gpr[EAX], s.gpr[EBX], s.gpr[ECX], s.gpr[EDX]);
-  out += format("ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n", s.gpr[ESI], s.gpr[EDI], s.gpr[EBP], s.gpr[ESP]);
-  out += format("EIP=%08x EFL=%08x [%c%c%c%c%c%c%c] CPL=%d II=%d A20=%d SMM=0 HLT=%d\n", s.eip, fl,
-                fl & eflags::DF ? 'D' : '-', fl & eflags::OF ? 'O' : '-', fl & eflags::SF ? 'S' : '-',
-                fl & eflags::ZF ? 'Z' : '-', fl & eflags::AF ? 'A' : '-', fl & eflags::PF ? 'P' : '-',
-                fl & eflags::CF ? 'C' : '-', s.cpl, s.interrupt_shadow ? 1 : 0, (cpu.bus.a20_mask() >> 20) & 1,
-                s.halted ? 1 : 0);
+  out += printf_string("EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n", s.gpr[EAX], s.gpr[EBX], s.gpr[ECX], s.gpr[EDX]);
+  out += printf_string("ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n", s.gpr[ESI], s.gpr[EDI], s.gpr[EBP], s.gpr[ESP]);
+  out += printf_string("EIP=%08x EFL=%08x [%c%c%c%c%c%c%c] CPL=%d II=%d A20=%d SMM=0 HLT=%d\n", s.eip, fl,
+                       fl & eflags::DF ? 'D' : '-', fl & eflags::OF ? 'O' : '-', fl & eflags::SF ? 'S' : '-',
+                       fl & eflags::ZF ? 'Z' : '-', fl & eflags::AF ? 'A' : '-', fl & eflags::PF ? 'P' : '-',
+                       fl & eflags::CF ? 'C' : '-', s.cpl, s.interrupt_shadow ? 1 : 0, (cpu.bus.a20_mask() >> 20) & 1,
+                       s.halted ? 1 : 0);
   static constexpr std::pair<const char*, Seg> kSegs[] = {{"ES", Seg::ES}, {"CS", Seg::CS}, {"SS", Seg::SS},
                                                           {"DS", Seg::DS}, {"FS", Seg::FS}, {"GS", Seg::GS}};
   for (const auto& [name, seg] : kSegs) out += segment_line(cpu, name, s.sreg(seg));
   out += segment_line(cpu, "LDT", s.ldtr);
   out += segment_line(cpu, "TR", s.tr);
-  out += format("GDT=     %08x %08x\n", s.gdtr.base, s.gdtr.limit);
-  out += format("IDT=     %08x %08x\n", s.idtr.base, s.idtr.limit);
-  out += format("CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n", s.cr0, s.cr2, s.cr3, s.cr4);
-  out += format("DR0=%08x DR1=%08x DR2=%08x DR3=%08x\n", s.dr[0], s.dr[1], s.dr[2], s.dr[3]);
-  out += format("DR6=%08x DR7=%08x\n", s.dr[6], s.dr[7]);
+  out += printf_string("GDT=     %08x %08x\n", s.gdtr.base, s.gdtr.limit);
+  out += printf_string("IDT=     %08x %08x\n", s.idtr.base, s.idtr.limit);
+  out += printf_string("CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n", s.cr0, s.cr2, s.cr3, s.cr4);
+  out += printf_string("DR0=%08x DR1=%08x DR2=%08x DR3=%08x\n", s.dr[0], s.dr[1], s.dr[2], s.dr[3]);
+  out += printf_string("DR6=%08x DR7=%08x\n", s.dr[6], s.dr[7]);
   // FTW as QEMU shows it: the abridged tag (bit i set = physical register i not empty).
   u8 abridged = 0;
   for (unsigned i = 0; i < 8; ++i)
     if (((s.fpu.tag >> (2 * i)) & 3) != 3) abridged |= static_cast<u8>(1u << i);
-  out +=
-      format("FCW=%04x FSW=%04x [ST=%d] FTW=%02x\n", s.fpu.control, s.fpu.status, (s.fpu.status >> 11) & 7, abridged);
+  out += printf_string("FCW=%04x FSW=%04x [ST=%d] FTW=%02x\n", s.fpu.control, s.fpu.status, (s.fpu.status >> 11) & 7,
+                       abridged);
   // FPRi = ST(i): the 64-bit significand and the sign/exponent word of the 80-bit value.
   for (unsigned i = 0; i < 8; ++i) {
     const long double v = s.fpu.regs[(((s.fpu.status >> 11) & 7) + i) & 7];
@@ -266,7 +259,7 @@ std::string Monitor::info_registers() const {
     u16 exponent;
     std::memcpy(&mantissa, &v, 8);
     std::memcpy(&exponent, reinterpret_cast<const u8*>(&v) + 8, 2);
-    out += format("FPR%u=%016" PRIx64 " %04x%s", i, mantissa, exponent, i % 2 ? "\n" : " ");
+    out += printf_string("FPR%u=%016" PRIx64 " %04x%s", i, mantissa, exponent, i % 2 ? "\n" : " ");
   }
   return out;
 }
@@ -274,8 +267,8 @@ std::string Monitor::info_registers() const {
 std::string Monitor::info_cpus() const {
   const CpuState& s = target_.cpu().s;
   const char* mode = s.v86() ? "v86" : s.protected_mode() ? (s.paging() ? "protected, paging" : "protected") : "real";
-  return format("* CPU #0: pc=0x%08x (%s, CPL %d)%s%s\n", s.sreg(Seg::CS).base + s.eip, mode, s.cpl,
-                s.halted ? " (halted)" : "", target_.running() ? "" : " (stopped)");
+  return printf_string("* CPU #0: pc=0x%08x (%s, CPL %d)%s%s\n", s.sreg(Seg::CS).base + s.eip, mode, s.cpl,
+                       s.halted ? " (halted)" : "", target_.running() ? "" : " (stopped)");
 }
 
 std::string Monitor::info_sensitive(bool all) const {
@@ -294,7 +287,7 @@ std::string Monitor::info_sensitive(bool all) const {
   }
   const CpuCounters& c = target_.cpu().counters;
   std::string out = "sensitive and privileged instructions executed (outside ring 0 = CPL > 0 or V86 mode)\n";
-  out += format("%12s %14s  %-22s %s\n", "total", "outside ring 0", "kind", "instruction");
+  out += printf_string("%12s %14s  %-22s %s\n", "total", "outside ring 0", "kind", "instruction");
   u64 total = 0, outside = 0;
   unsigned silent = 0;
   for (const auto& [op, kind] : kinds) {
@@ -309,11 +302,11 @@ std::string Monitor::info_sensitive(bool all) const {
     if (kind.attrs & attr::kIoplSensitive) label += ", IOPL-sensitive";
     std::string forms;
     for (const std::string& f : kind.forms) forms += (forms.empty() ? "" : " | ") + f;
-    out += format("%12" PRIu64 " %14" PRIu64 "  %-22s %s\n", c.vmm_total[op], c.vmm_outside_ring0[op], label.c_str(),
-                  forms.c_str());
+    out += printf_string("%12" PRIu64 " %14" PRIu64 "  %-22s %s\n", c.vmm_total[op], c.vmm_outside_ring0[op],
+                         label.c_str(), forms.c_str());
   }
-  out += format("%12" PRIu64 " %14" PRIu64 "  all %zu kinds", total, outside, kinds.size());
-  out += silent ? format(" (%u not executed; 'info sensitive all' lists them)\n", silent) : "\n";
+  out += printf_string("%12" PRIu64 " %14" PRIu64 "  all %zu kinds", total, outside, kinds.size());
+  out += silent ? printf_string(" (%u not executed; 'info sensitive all' lists them)\n", silent) : "\n";
   return out;
 }
 
@@ -343,14 +336,14 @@ std::string Monitor::memory_dump(std::string_view fmt, std::string_view address_
         case 'h': size = 2, size_given = true; break;
         case 'w': size = 4, size_given = true; break;
         case 'g': size = 8, size_given = true; break;
-        default: return format("invalid format character '%c' (formats x d u o c i, sizes b h w g)\n", ch);
+        default: return printf_string("invalid format character '%c' (formats x d u o c i, sizes b h w g)\n", ch);
       }
     }
   }
   const auto address = evaluate(address_text);
   if (!address) {
     const std::string_view text = trim(address_text);
-    return format("invalid address '%.*s'\n", static_cast<int>(text.size()), text.data());
+    return printf_string("invalid address '%.*s'\n", static_cast<int>(text.size()), text.data());
   }
   last_format_ = fmt_char;
   if (fmt_char != 'i' && fmt_char != 'c') last_size_ = size;
@@ -368,12 +361,12 @@ std::string Monitor::memory_dump(std::string_view fmt, std::string_view address_
     for (unsigned n = 0; n < count; ++n) {
       u8 bytes[16];
       const std::size_t got = read(at, bytes, sizeof bytes);
-      if (got == 0) return out + format("Cannot access memory at 0x%08x\n", at);
+      if (got == 0) return out + printf_string("Cannot access memory at 0x%08x\n", at);
       const Disassembly d = disassembler_.one(bytes, got, at, code32);
       const u32 length = d.ok ? d.length : 1;
       std::string hex;
-      for (u32 k = 0; k < length; ++k) hex += format("%02x ", bytes[k]);
-      out += format("0x%08x:  %-21s %s\n", at, hex.c_str(), d.ok ? d.text().c_str() : "(bad)");
+      for (u32 k = 0; k < length; ++k) hex += printf_string("%02x ", bytes[k]);
+      out += printf_string("0x%08x:  %-21s %s\n", at, hex.c_str(), d.ok ? d.text().c_str() : "(bad)");
       at += length;
     }
     return out;
@@ -384,8 +377,8 @@ std::string Monitor::memory_dump(std::string_view fmt, std::string_view address_
   while (remaining > 0) {
     const u32 in_line = static_cast<u32>(std::min<u64>(remaining, line_bytes));
     u8 bytes[16];
-    if (read(at, bytes, in_line) != in_line) return out + format("Cannot access memory at 0x%08x\n", at);
-    std::string line = format("%08x:", at);
+    if (read(at, bytes, in_line) != in_line) return out + printf_string("Cannot access memory at 0x%08x\n", at);
+    std::string line = printf_string("%08x:", at);
     for (u32 k = 0; k + size <= in_line; k += size) {
       u64 v = 0;
       std::memcpy(&v, bytes + k, size);  // little-endian host and guest

@@ -11,6 +11,7 @@ import re
 import select
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -178,3 +179,25 @@ class Console:
             for line in bytes(self.stderr).decode(errors="replace").splitlines()[-20:]:
                 print(line)
         print("---")
+
+
+def monitor_command(path: str, command: str, timeout: float = 10) -> str:
+    """One command on emu's monitor at the unix socket `path` (-monitor unix:PATH,server,nowait):
+    its answer, without the "(emu) " prompt that ends it."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(path)
+        s.settimeout(timeout)
+        reply = b""
+        while not reply.endswith(b"(emu) "):  # the greeting
+            chunk = s.recv(4096)
+            if not chunk:
+                raise OSError("the monitor closed the connection")
+            reply += chunk
+        s.sendall(command.encode() + b"\n")
+        reply = b""
+        while not reply.endswith(b"(emu) "):
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+        return reply.decode(errors="replace").removesuffix("(emu) ")

@@ -17,6 +17,7 @@
 #include "devices/pci/pci_bus.h"
 #include "devices/vga/vga.h"
 #include "devices/vga/vga_renderer.h"
+#include "posted_pc.h"
 #include "translator/interpreter.h"
 
 using namespace emu;
@@ -494,18 +495,9 @@ TEST_CASE("stdvga: PCI identity, BAR sizes, and the frame buffer and MMIO window
 }
 
 TEST_CASE("stdvga: the PC's BIOS places BAR0 and BAR2 in the PCI window at 00:02.0") {
-  PcConfig config;
-  config.ram_bytes = 16u << 20;
-  config.icount_shift = 0;
-  PcMachine machine(config);
-  Interpreter interpreter(machine.cpu());
-  machine.attach_engine(&interpreter);
-  const PcMachine::Result result = machine.run(
-      [&] {
-        if (machine.cpu().s.halted) machine.request_quit();
-      },
-      50'000'000);
-  REQUIRE(result.outcome == PcMachine::Outcome::Quit);
+  test::PostedPc pc;
+  REQUIRE(pc.result.outcome == PcMachine::Outcome::Quit);
+  PcMachine& machine = pc.machine;
   StdVgaPci& f = machine.vga_pci();
   CHECK(f.device_number() == 2);
   CHECK(f.function_number() == 0);

@@ -7,24 +7,14 @@
 #include <vector>
 
 #include "devices/pc/pc_machine.h"
-#include "translator/interpreter.h"
+#include "posted_pc.h"
 
 using namespace emu;
 
 TEST_CASE("vga font: POST loads the ROM's 8x16 font into plane 2") {
-  PcConfig config;
-  config.ram_bytes = 16u << 20;
-  config.icount_shift = 0;
-  PcMachine machine(config);
-  Interpreter interpreter(machine.cpu());
-  machine.attach_engine(&interpreter);
-  // With no drives and no boot menu, the first HLT is int 18h's "No bootable device." loop.
-  const PcMachine::Result result = machine.run(
-      [&] {
-        if (machine.cpu().s.halted) machine.request_quit();
-      },
-      50'000'000);
-  REQUIRE(result.outcome == PcMachine::Outcome::Quit);
+  test::PostedPc pc;
+  REQUIRE(pc.result.outcome == PcMachine::Outcome::Quit);
+  PcMachine& machine = pc.machine;
 
   // Plane 2, block 0: 256 slots of 32 bytes, the glyph in the first 16.
   std::vector<u8> glyphs;

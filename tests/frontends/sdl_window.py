@@ -12,7 +12,6 @@ installs them) or the default guest is not built.
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,18 +39,6 @@ def start_xvfb() -> tuple[subprocess.Popen, str]:
 
 def rgb_bytes(path: str, env: dict) -> bytes:
     return subprocess.run(["convert", path, "-depth", "8", "rgb:-"], capture_output=True, check=True, env=env).stdout
-
-
-def monitor(path: str, command: str) -> str:
-    with socket.socket(socket.AF_UNIX) as s:
-        s.connect(path)
-        s.settimeout(10)
-        s.recv(4096)  # the prompt
-        s.sendall(command.encode() + b"\n")
-        reply = b""
-        while not reply.endswith(b"(emu) "):
-            reply += s.recv(4096)
-        return reply.decode()
 
 
 def main() -> int:
@@ -92,7 +79,7 @@ def main() -> int:
         # The cursor blinks (about 229 ms on, 229 off) and screendump draws it on: a capture may
         # fall in the off phase, so a few tries, each a screendump and a capture ms apart.
         for attempt in range(8):
-            reply = monitor(sock, f"screendump {dump}")
+            reply = bootlib.monitor_command(sock, f"screendump {dump}")
             subprocess.run(["import", "-window", window, shot], env=env, check=True, timeout=30)
             size = subprocess.run(["identify", "-format", "%wx%h", dump], capture_output=True, text=True,
                                   env=env).stdout

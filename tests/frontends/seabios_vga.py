@@ -7,7 +7,6 @@ device" on the screen, which `screendump` must show.
 usage: seabios_vga.py EMU
 """
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,14 +34,7 @@ def main() -> int:
             while "No bootable device" not in text and time.monotonic() < give_up:
                 time.sleep(0.5)
                 text = open(log, errors="replace").read() if os.path.exists(log) else ""
-            with socket.socket(socket.AF_UNIX) as s:
-                s.connect(sock)
-                s.settimeout(10)
-                s.recv(4096)
-                s.sendall(f"screendump {dump}\n".encode())
-                reply = b""
-                while not reply.endswith(b"(emu) "):
-                    reply += s.recv(4096)
+            bootlib.monitor_command(sock, f"screendump {dump}")
             size = subprocess.run(["identify", "-format", "%wx%h", dump], capture_output=True, text=True).stdout
             lit = subprocess.run(["convert", dump, "-threshold", "50%", "-format", "%[fx:mean*w*h]", "info:"],
                                  capture_output=True, text=True).stdout

@@ -8,7 +8,6 @@ usage: vesa_console.py EMU [--deadline S] [--keep FILE]
 """
 import argparse
 import os
-import socket
 import struct
 import sys
 import tempfile
@@ -57,14 +56,7 @@ def main() -> int:
             # Something on tty1 (the VGA console's foreground) to find in the picture's bottom rows.
             con.type("echo VESA-CONSOLE-OK > /dev/tty1")
             con.expect(r"emu# ", "the prompt after the echo")
-            with socket.socket(socket.AF_UNIX) as s:
-                s.connect(sock)
-                s.settimeout(10)
-                s.recv(4096)
-                s.sendall(f"screendump {dump}\n".encode())
-                reply = b""
-                while not reply.endswith(b"(emu) "):
-                    reply += s.recv(4096)
+            bootlib.monitor_command(sock, f"screendump {dump}")
             width, height, pixels = read_png(dump)
         except (bootlib.Timeout, OSError) as e:
             con.report_failure(str(e))

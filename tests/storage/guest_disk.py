@@ -22,7 +22,6 @@ import hashlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -77,17 +76,7 @@ def session(emu: str, drive: list[str], extra: list[str], deadline: float, trans
         found["output"] = con.text()
         if monitor:
             # `info block` on the monitor socket while the guest still runs.
-            with socket.socket(socket.AF_UNIX) as s:
-                s.connect(monitor)
-                s.settimeout(10)
-                data = b""
-                while not data.endswith(b"(emu) "):
-                    data += s.recv(4096)
-                s.sendall(b"info block\n")
-                data = b""
-                while not data.endswith(b"(emu) "):
-                    data += s.recv(4096)
-                found["info_block"] = data.decode(errors="replace")
+            found["info_block"] = bootlib.monitor_command(monitor, "info block")
         found["status"] = con.wait_exit()
     except (bootlib.Timeout, OSError) as e:
         con.report_failure(str(e))

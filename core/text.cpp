@@ -1,0 +1,35 @@
+#include "core/text.h"
+
+#include <cstdio>
+
+namespace emu {
+
+std::string vprintf_string(const char* fmt, va_list args) {
+  va_list again;
+  va_copy(again, args);
+  char small[256];
+  const int n = std::vsnprintf(small, sizeof small, fmt, args);
+  if (n < 0) {
+    va_end(again);
+    return {};
+  }
+  if (static_cast<std::size_t>(n) < sizeof small) {
+    va_end(again);
+    return std::string(small, static_cast<std::size_t>(n));
+  }
+  std::string out(static_cast<std::size_t>(n) + 1, '\0');
+  std::vsnprintf(out.data(), out.size(), fmt, again);
+  va_end(again);
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::string printf_string(const char* fmt, ...) {
+  va_list args;
+  va_start(args, fmt);
+  std::string out = vprintf_string(fmt, args);
+  va_end(args);
+  return out;
+}
+
+}  // namespace emu
