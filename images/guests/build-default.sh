@@ -132,12 +132,12 @@ if [ $with_system_map = 1 ]; then
   fi
 fi
 
-# Kernel modules for the PC's disks, CD-ROMs and network card (Debian builds these drivers as
+# Kernel modules for the PC's disks, CD-ROMs, network card and PS/2 mouse (Debian builds these drivers as
 # modules): each wanted module with its dependencies, in load order, from modprobe's own
 # resolution over the package's tree (depmod -b builds the index the package leaves to its
 # postinst). /init insmods /etc/modules.list in order. crc32c-intel needs SSE4.2, which emu's
 # CPU does not have: crc32c_generic serves instead.
-modules_wanted="ata_piix sd_mod sr_mod isofs ext4 pcnet32"
+modules_wanted="ata_piix sd_mod sr_mod isofs ext4 pcnet32 psmouse"
 modules_skip="crc32c-intel"
 log "collecting modules: $modules_wanted"
 dpkg-deb --fsys-tarfile "$kernel_deb" | tar -x -C "$work/kernel" "./lib/modules/$kver"

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The desktop window under Xvfb (issue 7): emu opens its SDL window on a virtual X display, the
 default guest boots with its console on the VGA (tty0) and on COM1; keys typed into the window by
-xdotool reach the shell on tty1; the window shows exactly what `screendump` saves; `poweroff -f`
-typed the same way ends emu with status 0.
+xdotool reach the shell on tty1; the window shows exactly what `screendump` saves; a click grabs
+the mouse and motion reaches the guest's psmouse (/dev/input/mice), Ctrl+Alt+G releases it;
+`poweroff -f` typed the same way ends emu with status 0.
 
 usage: sdl_window.py EMU [--deadline S] [--keep DIR]
 
@@ -91,6 +92,26 @@ def main() -> int:
             time.sleep(0.1)
         else:
             problems.append(f"the window ({shot}) does not show what screendump saved ({dump})")
+        # The mouse: a reader of the guest's /dev/input/mice (psmouse) prints 6 bytes (two PS/2
+        # packets) to COM1; a click grabs the pointer (the click is the window's, not the guest's),
+        # then relative motion reaches the guest's PS/2 mouse.
+        subprocess.run(["xdotool", "type", "--delay", "50", "od -An -tx1 -N 6 /dev/input/mice > /dev/ttyS0 &"],
+                       env=env, check=True)
+        subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
+        time.sleep(1)
+        subprocess.run(["xdotool", "mousemove", "--window", window, "100", "100", "click", "1"], env=env, check=True)
+        title = subprocess.run(["xdotool", "getwindowname", window], capture_output=True, text=True, env=env).stdout
+        if "Ctrl+Alt+G releases the mouse" not in title:
+            problems.append(f"a click did not grab the mouse (title {title.strip()!r})")
+        for _ in range(4):
+            subprocess.run(["xdotool", "mousemove_relative", "--", "12", "-6"], env=env, check=True)
+            time.sleep(0.2)
+        con.expect(r"^ *([0-9a-f]{2} ){5}[0-9a-f]{2} *$", "two PS/2 mouse packets read by the guest")
+        subprocess.run(["xdotool", "key", "ctrl+alt+g"], env=env, check=True)
+        time.sleep(0.3)
+        title = subprocess.run(["xdotool", "getwindowname", window], capture_output=True, text=True, env=env).stdout
+        if "click to grab the mouse" not in title:
+            problems.append(f"Ctrl+Alt+G did not release the mouse (title {title.strip()!r})")
         subprocess.run(["xdotool", "type", "--delay", "50", "poweroff -f"], env=env, check=True)
         subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
         status = con.wait_exit()
@@ -109,7 +130,8 @@ def main() -> int:
     for p in problems:
         print("PROBLEM:", p)
     if not problems:
-        print("ok the window opened, showed the VGA exactly as screendump saves it, and typed keys reached tty1")
+        print("ok the window opened, showed the VGA exactly as screendump saves it, typed keys reached tty1, "
+              "the mouse was grabbed, moved the guest's PS/2 mouse and was released")
     return 1 if problems else 0
 
 
