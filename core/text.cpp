@@ -1,5 +1,6 @@
 #include "core/text.h"
 
+#include <cctype>
 #include <cstdio>
 
 namespace emu {
@@ -30,6 +31,21 @@ std::string printf_string(const char* fmt, ...) {
   std::string out = vprintf_string(fmt, args);
   va_end(args);
   return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+std::string_view next_word(std::string_view& s) {
+  s = trim(s);
+  std::size_t end = 0;
+  while (end < s.size() && !std::isspace(static_cast<unsigned char>(s[end]))) ++end;
+  const std::string_view word = s.substr(0, end);
+  s = trim(s.substr(end));
+  return word;
 }
 
 }  // namespace emu

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "core/text.h"
 #include "frontends/gdbstub/debug_memory.h"
 
 namespace emu {
@@ -15,12 +16,6 @@ namespace {
 std::atomic<bool> g_interrupted{false};
 
 void on_sigint(int) { g_interrupted = true; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
 
 // The bytes 87 DB: XCHG BX,BX (XCHG EBX,EBX in 32-bit code), a no-op Bochs made its magic
 // breakpoint; programs put it where they want the debugger.

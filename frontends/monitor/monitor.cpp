@@ -16,22 +16,6 @@ namespace emu {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-// Splits off the first word.
-std::string_view next_word(std::string_view& s) {
-  s = trim(s);
-  std::size_t end = 0;
-  while (end < s.size() && !std::isspace(static_cast<unsigned char>(s[end]))) ++end;
-  std::string_view word = s.substr(0, end);
-  s = trim(s.substr(end));
-  return word;
-}
-
 // The descriptor's flags as QEMU shows them: bits 8-23 of the descriptor's high dword — type,
 // S, DPL, P, limit 19:16, AVL, L, D/B, G (SDM Vol. 3A, Figure 3-8) — rebuilt from the cache.
 u32 descriptor_flags(const SegmentCache& c) {
