@@ -109,14 +109,26 @@ class Console:
                 self.stderr += data
         return True
 
+    def find(self, regex: re.Pattern) -> re.Match | None:
+        """The first match of `regex` after the cursor in what has arrived so far (the cursor then
+        moves past it), or None. With re.MULTILINE, `$` also matches at the end of the text that has
+        arrived, so a line still being printed would match cut short: a match ending there whose
+        pattern ends in `$` counts only once the line's newline has arrived or the emulator exited."""
+        text = self.text_bytes()
+        m = regex.search(text, self.cursor)
+        if not m:
+            return None
+        if m.end() == len(text) and regex.pattern.endswith(b"$") and self.proc.poll() is None:
+            return None
+        self.cursor = m.end()
+        return m
+
     def expect(self, pattern: str, what: str | None = None) -> re.Match:
         """Waits for `pattern` (a regex over the output with CRs removed) after the cursor."""
         regex = re.compile(pattern.encode(), re.MULTILINE)
         while True:
-            text = self.text_bytes()
-            m = regex.search(text, self.cursor)
+            m = self.find(regex)
             if m:
-                self.cursor = m.end()
                 return m
             now = time.monotonic()
             if now >= self.deadline:

@@ -41,10 +41,7 @@ def expect_all(consoles: list, pattern: str, what: str) -> list[re.Match]:
     while True:
         for k, con in enumerate(consoles):
             if found[k] is None:
-                m = regex.search(con.text_bytes(), con.cursor)
-                if m:
-                    con.cursor = m.end()
-                    found[k] = m
+                found[k] = con.find(regex)
         if all(found):
             return found  # type: ignore[return-value]
         for k, con in enumerate(consoles):
