@@ -78,6 +78,7 @@ void Interpreter::retire_invalidated() { graveyard_.clear(); }
 
 std::unique_ptr<Block> Interpreter::build(u32 phys, u32 lin, bool code32) {
   auto b = std::make_unique<Block>();
+  b->serial = next_serial_++;
   b->phys = phys;
   b->eip = cpu_.s.eip;
   b->code32 = code32;
@@ -233,6 +234,7 @@ u64 Interpreter::execute(Block& b, u64 budget) {
   Cpu& c = cpu_;
   c.code_changed = false;
   ++b.executions;
+  ++stats_.interpreted_runs;
   const DecodedInsn* const insns = b.insns.data();
   const std::size_t n = std::min<u64>(b.insns.size(), budget);
   std::size_t retired = 0;
@@ -272,6 +274,26 @@ u64 Interpreter::execute(Block& b, u64 budget) {
   // The exception is charged to the budget too, so a guest that faults forever (a #UD handler
   // that returns to the same instruction) still returns control to the machine.
   return retired + 1;
+}
+
+u64 Interpreter::execute_compiled(Block& b) {
+  Cpu& c = cpu_;
+  c.code_changed = false;
+  ++b.executions;
+  ++stats_.compiled_runs;
+  const u32 r = b.compiled(&c);
+  const u32 retired = r & ~kCompiledFaulted;
+  stats_.compiled_instructions += retired;
+  if (!(r & kCompiledFaulted)) return retired;
+  c.deliver_pending();
+  return retired + 1;  // the fault is charged to the budget, as in execute()
+}
+
+bool Interpreter::install(u64 serial, u32 phys, bool code32, CompiledBlock code) {
+  auto it = blocks_.find(block_key(phys, code32));
+  if (it == blocks_.end() || it->second->serial != serial || !it->second->valid) return false;
+  it->second->compiled = code;
+  return true;
 }
 
 void Interpreter::single_step_trap() {
@@ -319,6 +341,7 @@ StopReason Interpreter::run(u64 max_instructions) {
   Block* previous = nullptr;  // the block just executed, whose links may name the next one
   while (budget > 0) {
     if (!graveyard_.empty()) retire_invalidated();
+    if (compiler_ && compiler_->has_finished()) compiler_->install_finished(*this);
     if (cpu_.triple_fault) return StopReason::TripleFault;
     const bool maybe_interrupt = cpu_.nmi_pending || ((cpu_.s.flags.bits & eflags::IF) && cpu_.pic);
     if (maybe_interrupt && cpu_.service_interrupts()) {
@@ -345,7 +368,14 @@ StopReason Interpreter::run(u64 max_instructions) {
       continue;
     }
     u64 used;
-    if (check_breakpoints) [[unlikely]] {
+    if (compiler_ && !b->compiled && !b->compile_requested && b->valid && b->executions >= compiler_->threshold()) {
+      b->compile_requested = true;
+      compiler_->hot(*b);
+      if (compiler_->has_finished()) compiler_->install_finished(*this);
+    }
+    if (b->compiled && budget >= b->insns.size() && !observer_ && !check_breakpoints) {
+      used = execute_compiled(*b);
+    } else if (check_breakpoints) [[unlikely]] {
       used = observer_ ? execute<true, true>(*b, budget) : execute<false, true>(*b, budget);
       if (breakpoint_hit_) return StopReason::Breakpoint;
     } else {

@@ -6,6 +6,7 @@
 // keeps writes to them off the TLB fast path and reports them here; a write drops exactly the
 // blocks whose bytes it touched.
 #pragma once
+#include <atomic>
 #include <memory>
 #include <unordered_map>
 #include <unordered_set>
@@ -17,6 +18,32 @@
 
 namespace emu {
 
+// Tier 1's code for a block (translator/jit/): it runs the whole block as execute() would with a
+// budget of at least the block's length, and returns the instructions retired, with
+// kCompiledFaulted set when the instruction after them faulted (its exception is pending).
+using CompiledBlock = u32 (*)(Cpu*);
+inline constexpr u32 kCompiledFaulted = 0x8000'0000u;
+
+struct Block;
+class Interpreter;
+
+// What the interpreter sees of the JIT: it reports hot blocks and installs finished code.
+class BlockCompiler {
+ public:
+  virtual ~BlockCompiler() = default;
+  // Executions after which a block is hot (0: before its first run, the force mode).
+  virtual u32 threshold() const = 0;
+  // `block` is hot: compile a copy of it (now, or later on another thread).
+  virtual void hot(const Block& block) = 0;
+  // Whether compiled code is waiting for install_finished(); cheap enough to ask every block.
+  bool has_finished() const { return finished_.load(std::memory_order_acquire); }
+  // Hands finished code to interpreter.install().
+  virtual void install_finished(Interpreter& interpreter) = 0;
+
+ protected:
+  std::atomic<bool> finished_{false};  // set by the compiler when code is ready to install
+};
+
 struct Block {
   u32 phys = 0;           // physical address of the first byte
   u32 eip = 0;            // EIP of the first instruction when decoded (for limit checks)
@@ -25,7 +52,10 @@ struct Block {
   bool code32 = false;
   bool valid = true;
   u64 executions = 0;
+  u64 serial = 0;  // unique per built block, so compiled code finds the very block it was made from
   std::vector<DecodedInsn> insns;
+  CompiledBlock compiled = nullptr;
+  bool compile_requested = false;
 
   // Block chaining: the blocks that followed this one last time, so the dispatcher can skip
   // the address translation and the cache lookup. A link holds only while nothing it assumed
@@ -47,7 +77,10 @@ struct InterpreterStats {
   u64 blocks_invalidated = 0;
   u64 block_lookups = 0;
   u64 instructions_decoded = 0;
-  u64 chained = 0;  // block transitions that followed a link
+  u64 chained = 0;           // block transitions that followed a link
+  u64 interpreted_runs = 0;  // block executions by the interpreter
+  u64 compiled_runs = 0;     // block executions by compiled code (tier 1)
+  u64 compiled_instructions = 0;
 };
 
 class Interpreter : public ExecutionEngine, public CodeWriteListener {
@@ -78,6 +111,13 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
   // patched, so the guest cannot see or overwrite a breakpoint.
   void set_breakpoints(const std::unordered_set<u32>* linear_addresses) { breakpoints_ = linear_addresses; }
 
+  // Tier 1: hot blocks go to `compiler` (nullptr: interpret everything). Compiled code is not
+  // used while an observer or breakpoints are set, so tracing and debugging see every instruction.
+  void set_compiler(BlockCompiler* compiler) { compiler_ = compiler; }
+  // Installs compiled code for the block built as `serial` at (phys, code32), if it is still
+  // cached; false if it was invalidated or replaced meanwhile.
+  bool install(u64 serial, u32 phys, bool code32, CompiledBlock code);
+
   const InterpreterStats& stats() const { return stats_; }
   std::size_t cached_blocks() const { return blocks_.size(); }
 
@@ -93,6 +133,7 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
   // what to charge to the budget: the instructions retired, plus one for a delivered fault.
   template <bool Traced, bool Breakpoints = false>
   u64 execute(Block& b, u64 budget);
+  u64 execute_compiled(Block& b);
   // Whether the next instruction (at CS:EIP) is a breakpoint this run() must stop before.
   bool at_breakpoint();
   void single_step_trap();
@@ -106,6 +147,8 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
   InterpreterStats stats_;
   u64 cache_generation_ = 0;  // bumped whenever a block is invalidated or the cache flushed
   bool stop_requested_ = false;
+  u64 next_serial_ = 1;
+  BlockCompiler* compiler_ = nullptr;
   InstructionObserver* observer_ = nullptr;
   const std::unordered_set<u32>* breakpoints_ = nullptr;
   bool breakpoint_hit_ = false;

@@ -29,6 +29,7 @@
 #include "frontends/sdl/sdl_display.h"
 #include "images/image.h"
 #include "translator/interpreter.h"
+#include "translator/jit/jit_compiler.h"
 #include "translator/trace.h"
 
 namespace {
@@ -49,6 +50,25 @@ int fail(const std::string& message) {
   return 2;
 }
 
+// Tier 1 (-jit): the LLVM compiler for hot blocks, attached to `interpreter`. nullptr with -jit
+// off, or when LLVM cannot be used (said on stderr; emu then interprets, which is slower only).
+std::unique_ptr<jit::JitCompiler> start_jit(const Options& opt, Interpreter& interpreter, std::FILE* log) {
+  if (opt.jit == "off") return nullptr;
+  jit::JitOptions o;
+  o.force = opt.jit == "force";
+  o.threshold = opt.jit_threshold;
+  o.perf_map = opt.jit_perf_map;
+  o.dump = opt.log_jit ? log : nullptr;
+  std::string error;
+  auto compiler = jit::JitCompiler::create(o, error);
+  if (!compiler) {
+    std::fprintf(stderr, "emu: %s; interpreting only\n", error.c_str());
+    return nullptr;
+  }
+  interpreter.set_compiler(compiler.get());
+  return compiler;
+}
+
 int run_bare(const Options& opt, std::FILE* log) {
   std::string error;
   const auto image = read_file(opt.image, error);
@@ -61,6 +81,7 @@ int run_bare(const Options& opt, std::FILE* log) {
   machine.attach_engine(&interpreter);
   Tracer tracer(log, opt.trace_registers);
   if (opt.trace_in_asm) interpreter.set_trace(&tracer);
+  const auto jit = start_jit(opt, interpreter, log);
   if (std::string why = machine.load(*image); !why.empty()) return fail(opt.image + ": " + why);
 
   const BareMachine::Result r = machine.run(opt.max_instructions);
@@ -107,9 +128,18 @@ class PcMonitorTarget final : public MonitorTarget {
  public:
   explicit PcMonitorTarget(PcMachine& machine) : machine_(machine) {}
   Cpu& cpu() override { return machine_.cpu(); }
-  std::optional<std::string> describe_device(std::string_view name) override { return machine_.describe_device(name); }
+  std::optional<std::string> describe_device(std::string_view name) override {
+    if (name == "jit") return jit_ ? jit_->describe(*interpreter_) : "the JIT is off (-jit off)\n";
+    return machine_.describe_device(name);
+  }
   std::vector<std::string> device_names() const override {
-    return {std::begin(PcMachine::kDeviceNames), std::end(PcMachine::kDeviceNames)};
+    std::vector<std::string> names{std::begin(PcMachine::kDeviceNames), std::end(PcMachine::kDeviceNames)};
+    names.push_back("jit");
+    return names;
+  }
+  void set_jit(const jit::JitCompiler* jit, const Interpreter* interpreter) {
+    jit_ = jit;
+    interpreter_ = interpreter;
   }
   bool running() const override { return !machine_.paused(); }
   void stop() override { machine_.set_paused(true); }
@@ -140,6 +170,8 @@ class PcMonitorTarget final : public MonitorTarget {
 
  private:
   PcMachine& machine_;
+  const jit::JitCompiler* jit_ = nullptr;
+  const Interpreter* interpreter_ = nullptr;
 };
 
 // Prints monitor output on a raw terminal: "\n" needs a carriage return there.
@@ -286,9 +318,11 @@ int run_pc(Options opt, std::FILE* log) {
   machine.attach_engine(&interpreter);
   Tracer tracer(log, opt.trace_registers);
   if (opt.trace_in_asm) interpreter.set_trace(&tracer);
+  const auto jit = start_jit(opt, interpreter, log);
 
   // The monitor: behind Ctrl-A c on the stdio console (QEMU's mux), unless -monitor none.
   PcMonitorTarget monitor_target(machine);
+  monitor_target.set_jit(jit.get(), &interpreter);
   Monitor monitor(monitor_target);
   const bool monitor_socket = opt.monitor.rfind("tcp:", 0) == 0 || opt.monitor.rfind("unix:", 0) == 0;
   const bool monitor_enabled = opt.monitor != "none" && !monitor_socket;  // on the console

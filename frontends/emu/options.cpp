@@ -44,6 +44,42 @@ bool parse_size(std::string text, u32& bytes, std::string& error) {
   return true;
 }
 
+// -jit on|off|force[,threshold=N][,perfmap=on|off]
+bool parse_jit(const std::string& text, Options& o, std::string& error) {
+  std::stringstream ss(text);
+  std::string item;
+  bool first = true;
+  while (std::getline(ss, item, ',')) {
+    if (first) {
+      first = false;
+      if (item != "on" && item != "off" && item != "force") {
+        error = "-jit: unknown mode '" + item + "' (on, off, force)";
+        return false;
+      }
+      o.jit = item;
+    } else if (item.rfind("threshold=", 0) == 0) {
+      const std::string n = item.substr(10);
+      char* end = nullptr;
+      const unsigned long v = std::strtoul(n.c_str(), &end, 10);
+      if (n.empty() || *end || v < 1 || v > 1'000'000'000) {
+        error = "-jit: threshold '" + n + "' is not a number from 1 to 1000000000";
+        return false;
+      }
+      o.jit_threshold = static_cast<unsigned>(v);
+    } else if (item == "perfmap=on" || item == "perfmap=off") {
+      o.jit_perf_map = item == "perfmap=on";
+    } else {
+      error = "-jit: unknown option '" + item + "' (threshold=N, perfmap=on|off)";
+      return false;
+    }
+  }
+  if (first) {
+    error = "-jit: give on, off or force";
+    return false;
+  }
+  return true;
+}
+
 bool parse_debug(const std::string& list, Options& o, std::string& error) {
   std::stringstream ss(list);
   std::string item;
@@ -54,8 +90,10 @@ bool parse_debug(const std::string& list, Options& o, std::string& error) {
       o.trace_in_asm = o.trace_registers = true;
     else if (item == "guest_errors")
       o.log_guest_errors = true;
+    else if (item == "jit")
+      o.log_jit = true;
     else {
-      error = "-d: unknown item '" + item + "' (known: in_asm, cpu, guest_errors)";
+      error = "-d: unknown item '" + item + "' (known: in_asm, cpu, guest_errors, jit)";
       return false;
     }
   }
@@ -469,7 +507,12 @@ const char* usage_text() {
          "                    break, watch, step, next, until, continue, trace, history; 'help')\n"
          "  -debug-script F   -debug with the commands of F first (deterministic with -icount)\n"
          "  -magic-break      xchg bx,bx stops in the debugger (Bochs's magic breakpoint)\n"
-         "  -d ITEMS          log: in_asm, cpu (with registers), guest_errors\n"
+         "  -d ITEMS          log: in_asm, cpu (with registers), guest_errors, jit (compiled blocks)\n"
+         "  -jit MODE[,threshold=N][,perfmap=on]\n"
+         "                    tier 1, the LLVM JIT: on (hot blocks, compiled on a background thread;\n"
+         "                    the default), off (interpret only), force (compile every block before\n"
+         "                    it first runs); threshold: runs before a block is hot (1000); perfmap:\n"
+         "                    write /tmp/perf-PID.map for perf\n"
          "  -D FILE           write the -d log to FILE instead of stderr\n"
          "  -max-insns N      stop after N instructions\n"
          "  -h, -help, -version\n"
@@ -641,6 +684,8 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
       o.no_reboot = true;
     } else if (a == "-d") {
       if (!value(v) || !parse_debug(v, o, error)) return std::nullopt;
+    } else if (a == "-jit") {
+      if (!value(v) || !parse_jit(v, o, error)) return std::nullopt;
     } else if (a == "-D") {
       if (!value(o.log_file)) return std::nullopt;
     } else if (a == "-icount") {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs one bare-machine test program under emu and checks it passed.
 
-usage: run_bare.py EMU PROGRAM.bin [deadline-seconds]
+usage: run_bare.py EMU PROGRAM.bin [deadline-seconds] [emu options...]
 
 A program passes by printing "PASS" on a line of its own and then writing 0 to port 0xF4 (emu
 exits with status 1), without printing "FAIL".
@@ -13,8 +13,9 @@ import sys
 def main() -> int:
     emu, program = sys.argv[1], sys.argv[2]
     deadline = float(sys.argv[3]) if len(sys.argv) > 3 else 30.0
+    extra = sys.argv[4:]
     try:
-        run = subprocess.run([emu, "-machine", "bare", "-no-reboot", program],
+        run = subprocess.run([emu, "-machine", "bare", "-no-reboot", *extra, program],
                              capture_output=True, text=True, timeout=deadline)
     except subprocess.TimeoutExpired as e:
         out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "support/test_machine.h"
+#include "translator/jit/jit_compiler.h"
 
 using namespace emu;
 using emu::test::TestMachine;
@@ -22,8 +23,24 @@ struct Result {
   double seconds;
 };
 
+// Which tier runs the programs: "interp", "jit" (hot blocks, background thread) or "force".
+std::string g_tier = "interp";
+
 Result run_program(const std::string& source) {
   TestMachine m;
+  std::unique_ptr<jit::JitCompiler> compiler;
+  if (g_tier != "interp") {
+    jit::JitOptions o;
+    o.force = g_tier == "force";
+    if (std::getenv("EMU_JIT_DUMP")) o.dump = stderr;
+    std::string error;
+    compiler = jit::JitCompiler::create(o, error);
+    if (!compiler) {
+      std::fprintf(stderr, "%s\n", error.c_str());
+      std::exit(1);
+    }
+    m.interp.set_compiler(compiler.get());
+  }
   m.protected_flat32();
   m.write_bytes(TestMachine::kCodeBase, test::assemble(source, 32, TestMachine::kCodeBase));
   const auto t0 = std::chrono::steady_clock::now();
@@ -36,6 +53,7 @@ Result run_program(const std::string& source) {
 
 int main(int argc, char** argv) {
   const double scale = argc > 1 ? std::atof(argv[1]) : 1.0;
+  if (argc > 2) g_tier = argv[2];
   const u64 instructions = static_cast<u64>(100'000'000 * (scale > 0 ? scale : 1.0));
 
   // 1. Register ALU loop: 6 instructions per iteration, flags consumed by the branch.
@@ -70,7 +88,7 @@ int main(int argc, char** argv) {
   const double alu_mips = alu.instructions / alu.seconds / 1e6;
   const double mem_mips = mem.instructions / mem.seconds / 1e6;
   const double cold_us = once.seconds / once.instructions * 1e6;
-  std::printf("interpreter benchmark (tier 0 only)\n");
+  std::printf("tier benchmark (%s)\n", g_tier.c_str());
   std::printf("  register ALU loop : %8.1f MIPS  (%llu instructions, %.2f s)   target >= 150 MIPS\n", alu_mips,
               static_cast<unsigned long long>(alu.instructions), alu.seconds);
   std::printf("  memory loop       : %8.1f MIPS  (%llu instructions, %.2f s)   target >= 150 MIPS\n", mem_mips,

@@ -14,12 +14,14 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "core/cpu.h"
 #include "translator/interpreter.h"
+#include "translator/jit/jit_compiler.h"
 
 namespace emu::test {
 
@@ -63,6 +65,25 @@ struct TestMachine {
   AddressSpace bus{kRamBytes};
   Cpu cpu{bus};
   Interpreter interp{cpu};
+
+  // With EMU_TEST_JIT=force in the environment every test machine compiles each block with the
+  // JIT before it first runs (`meson test --suite jit`): the whole CPU suite then checks tier 1.
+  TestMachine() {
+    if (jit::JitCompiler* compiler = forced_jit()) interp.set_compiler(compiler);
+  }
+  static jit::JitCompiler* forced_jit() {
+    static const std::unique_ptr<jit::JitCompiler> compiler = [] {
+      const char* mode = std::getenv("EMU_TEST_JIT");
+      if (!mode || std::string(mode) != "force") return std::unique_ptr<jit::JitCompiler>();
+      jit::JitOptions o;
+      o.force = true;
+      std::string error;
+      auto c = jit::JitCompiler::create(o, error);
+      if (!c) throw std::runtime_error(error);
+      return c;
+    }();
+    return compiler.get();
+  }
 
   // Writes guest RAM as a device would: translations of the bytes it changes are dropped.
   void write_bytes(u32 phys, const std::vector<u8>& bytes) {

@@ -1,0 +1,638 @@
+#include "translator/jit/jit_compiler.h"
+
+#include <capstone/capstone.h>
+#include <dlfcn.h>
+#include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ObjectTransformLayer.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Linker/Linker.h>
+#include <llvm/Object/ELFObjectFile.h>
+#include <llvm/Object/ObjectFile.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+#include <llvm/Transforms/IPO/AlwaysInliner.h>
+#include <llvm/Transforms/IPO/ElimAvailExtern.h>
+#include <llvm/Transforms/IPO/GlobalDCE.h>
+#include <llvm/Transforms/Utils/Cloning.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "semantics_bitcode.h"
+#include "translator/jit/elf_symbols.h"
+
+namespace emu::jit {
+
+namespace {
+
+// The DecodedInsn fields the lifted code replaces by the bitcode's own functions.
+static_assert(offsetof(DecodedInsn, fn) == 0 && offsetof(DecodedInsn, impl) == sizeof(void*));
+
+u64 thread_cpu_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return u64(ts.tv_sec) * 1'000'000'000u + u64(ts.tv_nsec);
+}
+
+struct Request {
+  u64 serial;
+  u64 jit_id;  // set by the backend
+  u32 phys;
+  u32 eip;
+  bool code32;
+  std::vector<DecodedInsn> insns;
+};
+
+struct Result {
+  u64 serial;
+  u32 phys;
+  bool code32;
+  CompiledBlock code;
+};
+
+// Host (x86-64) code as text, one instruction per line, for -d jit.
+std::vector<std::string> disassemble_host(const u8* code, u64 size, u64 address) {
+  std::vector<std::string> lines;
+  csh handle;
+  if (cs_open(CS_ARCH_X86, CS_MODE_64, &handle) != CS_ERR_OK) return lines;
+  cs_insn* insns = nullptr;
+  const std::size_t n = cs_disasm(handle, code, size, address, 0, &insns);
+  for (std::size_t k = 0; k < n; ++k) {
+    char line[320];
+    std::snprintf(line, sizeof line, "%llx  %s %s", static_cast<unsigned long long>(insns[k].address),
+                  insns[k].mnemonic, insns[k].op_str);
+    lines.emplace_back(line);
+  }
+  if (n) cs_free(insns, n);
+  cs_close(&handle);
+  return lines;
+}
+
+// The symbol of a block's compiled function: its physical address and a number unique in this
+// JIT (block serials are only unique within one interpreter).
+std::string entry_name(const Request& r) {
+  char name[48];
+  std::snprintf(name, sizeof name, "emu_block_%08x_%llu", r.phys, static_cast<unsigned long long>(r.jit_id));
+  return name;
+}
+
+}  // namespace
+
+// The LLVM side: one per thread that compiles (DESIGN §3: one TargetMachine per compile thread).
+class Backend {
+ public:
+  bool init(const JitOptions& options, std::string& error) {
+    options_ = options;
+    if (!symbols_.ok()) {
+      error = "JIT: " + symbols_.error();
+      return false;
+    }
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    llvm::InitializeNativeTargetAsmParser();  // the x87 handlers run host x87 code as inline asm
+    context_ = std::make_unique<llvm::orc::ThreadSafeContext>(std::make_unique<llvm::LLVMContext>());
+    llvm::LLVMContext& ctx = *context_->getContext();
+
+    const llvm::StringRef bytes(reinterpret_cast<const char*>(kSemanticsBitcode.data()), kSemanticsBitcode.size());
+    auto lib = llvm::parseBitcodeFile(llvm::MemoryBufferRef(bytes, "semantics.bc"), ctx);
+    if (!lib) {
+      error = "JIT: the semantics bitcode does not load: " + llvm::toString(lib.takeError());
+      return false;
+    }
+    library_ = std::move(*lib);
+    // Every function of the library becomes linkable by name (the handlers live in anonymous
+    // namespaces); each compiled module makes its copies internal again after linking.
+    for (llvm::Function& f : *library_) {
+      if (f.isDeclaration()) continue;
+      f.setComdat(nullptr);  // a module clones only some members of a comdat
+      if (f.hasLocalLinkage()) f.setLinkage(llvm::GlobalValue::ExternalLinkage);
+      f.setVisibility(llvm::GlobalValue::DefaultVisibility);
+    }
+    for (llvm::GlobalVariable& g : library_->globals()) {
+      g.setComdat(nullptr);
+      if (!g.isDeclaration() && !g.isConstant()) {
+        // A mutable global would exist twice (the binary's and each module's copy).
+        error = "JIT: the semantics have a mutable global, " + g.getName().str();
+        return false;
+      }
+    }
+    // Which library values each one refers to, so a module clones only what its blocks reach.
+    for (llvm::Function& f : *library_) {
+      auto& out = references_[&f];
+      for (llvm::BasicBlock& bb : f)
+        for (llvm::Instruction& inst : bb)
+          for (llvm::Value* op : inst.operands()) collect_globals(op, out);
+    }
+    for (llvm::GlobalVariable& g : library_->globals())
+      if (g.hasInitializer()) collect_globals(g.getInitializer(), references_[&g]);
+    step_ = library_->getFunction("emu_jit_step");
+    if (!step_) {
+      error = "JIT: the semantics bitcode has no emu_jit_step";
+      return false;
+    }
+
+    auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+    if (!jtmb) {
+      error = "JIT: " + llvm::toString(jtmb.takeError());
+      return false;
+    }
+    jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Default);
+    auto tm = jtmb->createTargetMachine();
+    if (!tm) {
+      error = "JIT: " + llvm::toString(tm.takeError());
+      return false;
+    }
+    target_machine_ = std::move(*tm);
+    library_->setDataLayout(target_machine_->createDataLayout());
+    auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+    if (!jit) {
+      error = "JIT: " + llvm::toString(jit.takeError());
+      return false;
+    }
+    jit_ = std::move(*jit);
+    // Function sizes come from the object file each module becomes (for -d jit and the perf map).
+    jit_->getObjTransformLayer().setTransform(
+        [this](std::unique_ptr<llvm::MemoryBuffer> obj) -> llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> {
+          auto file = llvm::object::ObjectFile::createObjectFile(obj->getMemBufferRef());
+          if (!file) {
+            llvm::consumeError(file.takeError());
+            return obj;
+          }
+          for (const llvm::object::SymbolRef& sym : (*file)->symbols()) {
+            auto name = sym.getName();
+            if (!name) {
+              llvm::consumeError(name.takeError());
+              continue;
+            }
+            if (name->starts_with("emu_block_")) {
+              llvm::object::ELFSymbolRef elf(sym);
+              sizes_[name->str()] = elf.getSize();
+            }
+          }
+          return obj;
+        });
+    if (options.perf_map) {
+      const std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
+      perf_map_ = std::fopen(path.c_str(), "w");
+    }
+    return true;
+  }
+
+  ~Backend() {
+    if (perf_map_) std::fclose(perf_map_);
+  }
+
+  // Compiles a batch of blocks into one module; the results are in the order of `batch`, with
+  // code == nullptr for a block that could not be compiled.
+  std::vector<Result> compile(std::vector<Request>& batch, JitCounters& counters) {
+    const u64 start = thread_cpu_ns();
+    for (Request& r : batch) r.jit_id = next_id_++;
+    std::vector<Result> results;
+    std::string error;
+    auto module = lift(batch, error);
+    if (module) {
+      optimise(*module);
+      if (!bind_externals(*module, error)) module.reset();
+    }
+    if (module && options_.dump) dump_module(*module, batch);
+    llvm::orc::ResourceTrackerSP tracker = jit_->getMainJITDylib().createResourceTracker();
+    if (module) {
+      if (auto err = jit_->addIRModule(tracker, llvm::orc::ThreadSafeModule(std::move(module), *context_))) {
+        error = llvm::toString(std::move(err));
+      }
+    }
+    for (const Request& r : batch) {
+      Result res{r.serial, r.phys, r.code32, nullptr};
+      if (error.empty()) {
+        auto sym = jit_->lookup(entry_name(r));
+        if (sym) {
+          res.code = sym->toPtr<CompiledBlock>();
+        } else {
+          error = llvm::toString(sym.takeError());
+        }
+      }
+      results.push_back(res);
+    }
+    if (!error.empty()) {
+      ++counters.failures;
+      if (!failure_reported_) std::fprintf(stderr, "emu: JIT: a block could not be compiled: %s\n", error.c_str());
+      failure_reported_ = true;
+      for (Result& res : results) res.code = nullptr;
+    } else {
+      ++counters.modules;
+      for (std::size_t k = 0; k < batch.size(); ++k) {
+        const std::string name = entry_name(batch[k]);
+        const u64 size = sizes_.count(name) ? sizes_[name] : 0;
+        counters.code_bytes += size;
+        counters.guest_instructions_compiled += batch[k].insns.size();
+        ++counters.blocks_compiled;
+        if (perf_map_)
+          std::fprintf(perf_map_, "%llx %llx emu guest %08x (%zu insns)\n",
+                       static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(results[k].code)),
+                       static_cast<unsigned long long>(size), batch[k].eip, batch[k].insns.size());
+        if (options_.dump) dump_host_code(name, results[k].code, size);
+      }
+      if (perf_map_) std::fflush(perf_map_);
+    }
+    counters.compile_ns += thread_cpu_ns() - start;
+    return results;
+  }
+
+ private:
+  static void collect_globals(llvm::Value* v, std::vector<const llvm::GlobalValue*>& out) {
+    if (auto* g = llvm::dyn_cast<llvm::GlobalValue>(v)) {
+      out.push_back(g);
+    } else if (auto* c = llvm::dyn_cast<llvm::Constant>(v)) {
+      for (llvm::Value* op : c->operands()) collect_globals(op, out);
+    }
+  }
+
+  // The library values reachable from `roots`.
+  std::unordered_set<const llvm::GlobalValue*> closure(std::vector<const llvm::GlobalValue*> roots) const {
+    std::unordered_set<const llvm::GlobalValue*> seen;
+    while (!roots.empty()) {
+      const llvm::GlobalValue* g = roots.back();
+      roots.pop_back();
+      if (!seen.insert(g).second) continue;
+      auto it = references_.find(g);
+      if (it != references_.end()) roots.insert(roots.end(), it->second.begin(), it->second.end());
+    }
+    return seen;
+  }
+
+  // The address of a function of the emu binary (or a library it uses) by linker name, or 0.
+  u64 host_address(const std::string& name) const {
+    if (u64 a = symbols_.address(name)) return a;
+    return reinterpret_cast<u64>(dlsym(RTLD_DEFAULT, name.c_str()));
+  }
+
+  // A handler pointer from a DecodedInsn as an IR constant: the bitcode twin when there is one
+  // (so it can be inlined), else the binary's function by absolute address.
+  llvm::Constant* handler_constant(llvm::Module& m, Handler h) {
+    llvm::LLVMContext& ctx = m.getContext();
+    llvm::PointerType* ptr = llvm::PointerType::getUnqual(ctx);
+    if (!h) return llvm::ConstantPointerNull::get(ptr);
+    const std::string* name = symbols_.name_at(reinterpret_cast<uintptr_t>(h));
+    if (name) {
+      if (llvm::Function* twin = library_->getFunction(*name))
+        return llvm::cast<llvm::Constant>(m.getOrInsertFunction(*name, twin->getFunctionType()).getCallee());
+    }
+    return llvm::ConstantExpr::getIntToPtr(
+        llvm::ConstantInt::get(llvm::Type::getInt64Ty(ctx), reinterpret_cast<u64>(h)), ptr);
+  }
+
+  // The DecodedInsn as a constant the optimiser can read through: its bytes, with `fn` and
+  // `impl` pointing at IR functions.
+  llvm::GlobalVariable* insn_constant(llvm::Module& m, const DecodedInsn& insn, const std::string& name) {
+    llvm::LLVMContext& ctx = m.getContext();
+    llvm::PointerType* ptr = llvm::PointerType::getUnqual(ctx);
+    constexpr std::size_t kRest = sizeof(DecodedInsn) - 2 * sizeof(void*);
+    const auto* raw = reinterpret_cast<const u8*>(&insn);
+    llvm::Constant* rest = llvm::ConstantDataArray::get(ctx, llvm::ArrayRef<u8>(raw + 2 * sizeof(void*), kRest));
+    llvm::StructType* type = llvm::StructType::get(ctx, {ptr, ptr, rest->getType()}, /*isPacked=*/true);
+    llvm::Constant* init =
+        llvm::ConstantStruct::get(type, {handler_constant(m, insn.fn), handler_constant(m, insn.impl), rest});
+    auto* g = new llvm::GlobalVariable(m, type, true, llvm::GlobalValue::PrivateLinkage, init, name);
+    g->setAlignment(llvm::Align(alignof(DecodedInsn)));
+    return g;
+  }
+
+  // One function per block: emu_jit_step for each instruction, leaving at the first that ends
+  // the block, exactly as Interpreter::execute does with a budget of at least the block's length.
+  std::unique_ptr<llvm::Module> lift(const std::vector<Request>& batch, std::string& error) {
+    llvm::LLVMContext& ctx = *context_->getContext();
+    auto m = std::make_unique<llvm::Module>("emu_jit_" + std::to_string(module_count_++), ctx);
+    m->setDataLayout(library_->getDataLayout());
+    m->setTargetTriple(library_->getTargetTriple());
+    llvm::Type* i32 = llvm::Type::getInt32Ty(ctx);
+    llvm::PointerType* ptr = llvm::PointerType::getUnqual(ctx);
+    llvm::FunctionCallee step = m->getOrInsertFunction("emu_jit_step", step_->getFunctionType());
+    for (const Request& r : batch) {
+      auto* fn = llvm::Function::Create(llvm::FunctionType::get(i32, {ptr}, false), llvm::GlobalValue::ExternalLinkage,
+                                        entry_name(r), *m);
+      llvm::Argument* cpu = fn->getArg(0);
+      cpu->addAttr(llvm::Attribute::NoAlias);
+      llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+      for (std::size_t k = 0; k < r.insns.size(); ++k) {
+        llvm::GlobalVariable* insn = insn_constant(*m, r.insns[k], "insn" + std::to_string(k));
+        llvm::Value* st = b.CreateCall(step, {cpu, insn, handler_constant(*m, r.insns[k].fn)});
+        llvm::BasicBlock* next = llvm::BasicBlock::Create(ctx, "insn" + std::to_string(k + 1), fn);
+        llvm::BasicBlock* retired = llvm::BasicBlock::Create(ctx, "", fn);
+        llvm::BasicBlock* faulted = llvm::BasicBlock::Create(ctx, "", fn);
+        llvm::SwitchInst* sw = b.CreateSwitch(st, faulted, 2);
+        sw->addCase(b.getInt32(0), next);
+        sw->addCase(b.getInt32(1), retired);
+        llvm::IRBuilder<>(retired).CreateRet(b.getInt32(static_cast<u32>(k + 1)));
+        llvm::IRBuilder<>(faulted).CreateRet(b.getInt32(static_cast<u32>(k) | kCompiledFaulted));
+        b.SetInsertPoint(next);
+      }
+      b.CreateRet(b.getInt32(static_cast<u32>(r.insns.size())));
+    }
+    // Bring in the definitions the blocks use, then make them private to this module.
+    std::unordered_set<std::string> entries;
+    for (const Request& r : batch) entries.insert(entry_name(r));
+    std::vector<const llvm::GlobalValue*> roots;
+    for (llvm::Function& f : *m)
+      if (f.isDeclaration())
+        if (const llvm::Function* twin = library_->getFunction(f.getName())) roots.push_back(twin);
+    const auto needed = closure(std::move(roots));
+    llvm::ValueToValueMapTy map;
+    auto subset = llvm::CloneModule(*library_, map, [&](const llvm::GlobalValue* g) { return needed.count(g) > 0; });
+    if (llvm::Linker::linkModules(*m, std::move(subset), llvm::Linker::Flags::LinkOnlyNeeded)) {
+      error = "linking the semantics failed";
+      return nullptr;
+    }
+    // A library function the emu binary also has is only lent to the optimiser for inlining
+    // (available_externally): where it is not inlined, the call goes to the binary's copy and
+    // the module does not compile another. The rest become private to the module.
+    // Small helpers (memory access templates, lazy-flag evaluation) are always inlined: with the
+    // flag operation of the previous instruction known, Flags::condition and materialise fold to
+    // a few operations.
+    for (llvm::Function& f : *m) {
+      if (f.isDeclaration() || entries.count(f.getName().str())) continue;
+      const std::string name = f.getName().str();
+      if (f.getInstructionCount() < 40 || name.find("5Flags11materialise") != std::string::npos ||
+          name.find("5Flags9condition") != std::string::npos)
+        if (!f.hasFnAttribute(llvm::Attribute::NoInline)) f.addFnAttr(llvm::Attribute::AlwaysInline);
+    }
+    // Each instruction's own handler is always inlined: that is what turns its decoded fields
+    // into constants. (The VMM gate is not: sensitive instructions stay calls, DESIGN §3.)
+    for (const Request& r : batch)
+      for (const DecodedInsn& i : r.insns)
+        if (const std::string* name = symbols_.name_at(reinterpret_cast<uintptr_t>(i.fn)))
+          if (llvm::Function* f = m->getFunction(*name);
+              f && !f->isDeclaration() && name->find("vmm_gate") == std::string::npos)
+            f->addFnAttr(llvm::Attribute::AlwaysInline);
+    for (llvm::Function& f : *m) {
+      if (f.isDeclaration() || entries.count(f.getName().str())) continue;
+      f.setLinkage(symbols_.address(f.getName().str()) ? llvm::GlobalValue::AvailableExternallyLinkage
+                                                       : llvm::GlobalValue::InternalLinkage);
+    }
+    for (llvm::GlobalVariable& g : m->globals())
+      if (!g.isDeclaration()) g.setLinkage(llvm::GlobalValue::InternalLinkage);
+    if (llvm::verifyModule(*m, &llvm::errs())) {
+      error = "the lifted module does not verify";
+      return nullptr;
+    }
+    return m;
+  }
+
+  // What is left undefined after optimisation is the emu binary's: the handlers and helpers that
+  // were not inlined, core/ (the MMU's slow paths, segment loads) and the C++ runtime. Calls go
+  // to them by absolute address, so no module needs symbol resolution or stubs (DESIGN §3).
+  bool bind_externals(llvm::Module& m, std::string& error) {
+    llvm::LLVMContext& ctx = m.getContext();
+    std::vector<llvm::GlobalValue*> externals;
+    for (llvm::Function& f : m)
+      if (f.isDeclaration() && !f.isIntrinsic() && !f.use_empty()) externals.push_back(&f);
+    for (llvm::GlobalVariable& g : m.globals())
+      if (g.isDeclaration() && !g.use_empty()) externals.push_back(&g);
+    for (llvm::GlobalValue* g : externals) {
+      const u64 address = host_address(g->getName().str());
+      if (!address) {
+        error = "no address for " + g->getName().str();
+        return false;
+      }
+      g->replaceAllUsesWith(
+          llvm::ConstantExpr::getIntToPtr(llvm::ConstantInt::get(llvm::Type::getInt64Ty(ctx), address), g->getType()));
+    }
+    for (llvm::GlobalValue* g : externals) g->eraseFromParent();
+    return true;
+  }
+
+  void optimise(llvm::Module& m) {
+    // DESIGN §3: a pass pipeline must be rebuilt per module.
+    llvm::LoopAnalysisManager lam;
+    llvm::FunctionAnalysisManager fam;
+    llvm::CGSCCAnalysisManager cgam;
+    llvm::ModuleAnalysisManager mam;
+    llvm::PassBuilder pb(target_machine_.get());
+    pb.registerModuleAnalyses(mam);
+    pb.registerCGSCCAnalyses(cgam);
+    pb.registerFunctionAnalyses(fam);
+    pb.registerLoopAnalyses(lam);
+    pb.crossRegisterProxies(lam, fam, cgam, mam);
+    // First the inlining we chose (handlers and small helpers, marked alwaysinline), then the
+    // lent bodies go, so the passes after this work on the blocks' own code only.
+    {
+      llvm::ModulePassManager prelude;
+      prelude.addPass(llvm::AlwaysInlinerPass());  // emu_jit_step: each handler call is now direct
+      prelude.addPass(llvm::AlwaysInlinerPass());  // the handlers and their small helpers
+      prelude.addPass(llvm::EliminateAvailableExternallyPass());
+      prelude.addPass(llvm::GlobalDCEPass());
+      prelude.run(m, mam);
+    }
+    // Then LLVM's O2 pipeline over what is left. Measured on the interpreter benchmark's loops
+    // (tests/bench/interp_bench.cpp): O2 gave 557/442 MIPS, a trimmed pipeline (SROA, EarlyCSE,
+    // InstCombine, SimplifyCFG, GVN, DSE) 555/386 for half the optimisation time; code generation
+    // costs more than either.
+    llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
+    mpm.run(m, mam);
+  }
+
+  void dump_module(const llvm::Module& m, const std::vector<Request>& batch) {
+    for (const Request& r : batch) {
+      std::fprintf(options_.dump, "JIT block at phys %08x eip %08x, %zu guest instructions:\n", r.phys, r.eip,
+                   r.insns.size());
+      u32 eip = r.eip;
+      for (const DecodedInsn& i : r.insns) {
+        std::fprintf(options_.dump, "  %08x  %s\n", eip, i.entry->syntax);
+        eip += i.len;
+      }
+      if (const llvm::Function* f = m.getFunction(entry_name(r))) {
+        std::string text;
+        llvm::raw_string_ostream os(text);
+        f->print(os);
+        std::fprintf(options_.dump, "%s\n", text.c_str());
+      }
+    }
+  }
+
+  void dump_host_code(const std::string& name, CompiledBlock code, u64 size) {
+    std::fprintf(options_.dump, "host code of %s (%llu bytes):\n", name.c_str(), static_cast<unsigned long long>(size));
+    const auto* bytes = reinterpret_cast<const u8*>(code);
+    for (const std::string& line : disassemble_host(bytes, size, reinterpret_cast<u64>(code)))
+      std::fprintf(options_.dump, "  %s\n", line.c_str());
+    std::fflush(options_.dump);
+  }
+
+  JitOptions options_;
+  ElfSymbols symbols_;
+  std::unique_ptr<llvm::orc::ThreadSafeContext> context_;
+  std::unique_ptr<llvm::Module> library_;
+  llvm::Function* step_ = nullptr;
+  std::unique_ptr<llvm::TargetMachine> target_machine_;
+  std::unique_ptr<llvm::orc::LLJIT> jit_;
+  std::unordered_map<std::string, u64> sizes_;
+  std::unordered_map<const llvm::GlobalValue*, std::vector<const llvm::GlobalValue*>> references_;
+  std::FILE* perf_map_ = nullptr;
+  u64 module_count_ = 0;
+  u64 next_id_ = 1;
+  bool failure_reported_ = false;
+};
+
+struct JitCompiler::Impl {
+  JitOptions options;
+  Backend backend;  // used by the compile thread only, or by the CPU thread in force mode
+
+  mutable std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<Request> queue;
+  std::vector<Result> finished;
+  std::atomic<bool>* any_finished = nullptr;  // the BlockCompiler's flag
+  bool stopping = false;
+  JitCounters counters;  // under `mutex`
+  std::thread worker;
+
+  // Blocks per module: batching amortises LLVM's per-module cost (DESIGN §3: ~190 µs of set-up).
+  static constexpr std::size_t kBatch = 32;
+
+  void run_worker() {
+    std::unique_lock lock(mutex);
+    for (;;) {
+      wake.wait(lock, [&] { return stopping || !queue.empty(); });
+      if (stopping) return;
+      std::vector<Request> batch;
+      // Newest first: what became hot last is what the guest runs now (a boot's one-off hot
+      // spots wait behind the benchmark loop that follows them, not the other way round).
+      while (!queue.empty() && batch.size() < kBatch) {
+        batch.push_back(std::move(queue.back()));
+        queue.pop_back();
+      }
+      JitCounters delta;
+      lock.unlock();
+      std::vector<Result> results = backend.compile(batch, delta);
+      lock.lock();
+      add(delta);
+      for (Result& r : results)
+        if (r.code) finished.push_back(r);
+      if (!finished.empty()) any_finished->store(true, std::memory_order_release);
+    }
+  }
+
+  void add(const JitCounters& d) {
+    counters.blocks_compiled += d.blocks_compiled;
+    counters.modules += d.modules;
+    counters.guest_instructions_compiled += d.guest_instructions_compiled;
+    counters.compile_ns += d.compile_ns;
+    counters.code_bytes += d.code_bytes;
+    counters.failures += d.failures;
+  }
+};
+
+JitCompiler::JitCompiler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) { impl_->any_finished = &finished_; }
+
+std::unique_ptr<JitCompiler> JitCompiler::create(const JitOptions& options, std::string& error) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  if (!impl->backend.init(options, error)) return nullptr;
+  Impl* raw = impl.get();
+  if (!options.force) raw->worker = std::thread([raw] { raw->run_worker(); });
+  return std::unique_ptr<JitCompiler>(new JitCompiler(std::move(impl)));
+}
+
+JitCompiler::~JitCompiler() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  if (impl_->worker.joinable()) impl_->worker.join();
+}
+
+u32 JitCompiler::threshold() const { return impl_->options.force ? 0 : impl_->options.threshold; }
+
+void JitCompiler::hot(const Block& block) {
+  Request r{block.serial, 0, block.phys, block.eip, block.code32, block.insns};
+  if (impl_->options.force) {
+    JitCounters delta;
+    std::vector<Request> one;
+    one.push_back(std::move(r));
+    std::vector<Result> results = impl_->backend.compile(one, delta);
+    std::lock_guard lock(impl_->mutex);
+    impl_->add(delta);
+    if (results[0].code) {
+      impl_->finished.push_back(results[0]);
+      impl_->any_finished->store(true, std::memory_order_release);
+    }
+    return;
+  }
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->queue.push_back(std::move(r));
+  }
+  impl_->wake.notify_one();
+}
+
+void JitCompiler::install_finished(Interpreter& interpreter) {
+  std::vector<Result> done;
+  {
+    std::lock_guard lock(impl_->mutex);
+    done.swap(impl_->finished);
+    impl_->any_finished->store(false, std::memory_order_relaxed);
+  }
+  u64 installed = 0, stale = 0;
+  for (const Result& r : done) {
+    if (interpreter.install(r.serial, r.phys, r.code32, r.code))
+      ++installed;
+    else
+      ++stale;
+  }
+  std::lock_guard lock(impl_->mutex);
+  impl_->counters.installed += installed;
+  impl_->counters.stale += stale;
+}
+
+JitCounters JitCompiler::counters() const {
+  std::lock_guard lock(impl_->mutex);
+  JitCounters c = impl_->counters;
+  c.queued = impl_->queue.size();
+  return c;
+}
+
+std::string JitCompiler::describe(const Interpreter& interpreter) const {
+  const JitCounters c = counters();
+  const InterpreterStats& s = interpreter.stats();
+  const u64 runs = s.compiled_runs + s.interpreted_runs;
+  char text[1024];
+  std::snprintf(text, sizeof text,
+                "JIT (LLVM ORC, %s, threshold %u executions)\n"
+                "  blocks compiled     %llu in %llu modules (%llu guest instructions), %llu failed\n"
+                "  compile time        %.1f ms total, %.1f us per guest instruction (compile thread CPU)\n"
+                "  queue               %llu waiting; %llu installed, %llu dropped (block invalidated first)\n"
+                "  code size           %llu bytes\n"
+                "  block runs          %llu compiled, %llu interpreted (hit rate %.1f%%)\n"
+                "  guest instructions  %llu retired by compiled code\n"
+                "  invalidations       %llu blocks (self-modifying code, flushes)\n",
+                impl_->options.force ? "force mode" : "background thread", threshold(),
+                static_cast<unsigned long long>(c.blocks_compiled), static_cast<unsigned long long>(c.modules),
+                static_cast<unsigned long long>(c.guest_instructions_compiled),
+                static_cast<unsigned long long>(c.failures), c.compile_ns / 1e6,
+                c.guest_instructions_compiled ? c.compile_ns / 1e3 / c.guest_instructions_compiled : 0.0,
+                static_cast<unsigned long long>(c.queued), static_cast<unsigned long long>(c.installed),
+                static_cast<unsigned long long>(c.stale), static_cast<unsigned long long>(c.code_bytes),
+                static_cast<unsigned long long>(s.compiled_runs), static_cast<unsigned long long>(s.interpreted_runs),
+                runs ? 100.0 * s.compiled_runs / runs : 0.0, static_cast<unsigned long long>(s.compiled_instructions),
+                static_cast<unsigned long long>(s.blocks_invalidated));
+  return text;
+}
+
+}  // namespace emu::jit

@@ -1,0 +1,65 @@
+// Tier 1: hot blocks compiled by LLVM ORC (DESIGN §3). The interpreter counts how often each
+// block runs; a hot one is handed to this compiler, which lifts it into an LLVM function that
+// calls the same handlers the interpreter runs — their clang-compiled twins from the semantics
+// bitcode built with emu — and inlines them, so the decoded fields become constants and the
+// handlers straight-line code. Compilation happens on a background thread (the CPU thread never
+// waits for LLVM) except in force mode, where every block is compiled before it first runs (the
+// test mode that checks the tiers agree).
+//
+// LLVM's headers stay out of this one: the interpreter and the frontends include it.
+#pragma once
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "translator/interpreter.h"
+
+namespace emu::jit {
+
+struct JitOptions {
+  // Compile every block on the CPU thread before it first runs (tests), instead of hot blocks on
+  // the compile thread.
+  bool force = false;
+  // Executions of a block in the interpreter before it is queued for compilation.
+  u32 threshold = 1000;
+  // -d jit: each compiled block's guest instructions, optimised LLVM IR and host code go here.
+  std::FILE* dump = nullptr;
+  // Writes /tmp/perf-PID.map so `perf report` names compiled blocks by guest address.
+  bool perf_map = false;
+};
+
+struct JitCounters {
+  u64 blocks_compiled = 0;
+  u64 modules = 0;
+  u64 guest_instructions_compiled = 0;
+  u64 compile_ns = 0;  // thread CPU time spent in LLVM (lifting, optimising, code generation)
+  u64 code_bytes = 0;
+  u64 failures = 0;
+  u64 queued = 0;     // waiting for the compile thread now
+  u64 installed = 0;  // compiled blocks installed in the interpreter's cache
+  u64 stale = 0;      // finished after their block was invalidated: dropped
+};
+
+class JitCompiler final : public BlockCompiler {
+ public:
+  // Starts the compiler (and its thread unless `force`). Returns nullptr with `error` set when
+  // LLVM or the semantics bitcode cannot be used.
+  static std::unique_ptr<JitCompiler> create(const JitOptions& options, std::string& error);
+  ~JitCompiler() override;
+
+  u32 threshold() const override;
+  void hot(const Block& block) override;
+  void install_finished(Interpreter& interpreter) override;
+
+  JitCounters counters() const;
+  // `info jit`: the counters above and the interpreter's, as text.
+  std::string describe(const Interpreter& interpreter) const;
+
+  struct Impl;
+
+ private:
+  explicit JitCompiler(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace emu::jit
