@@ -63,8 +63,13 @@ enum class StopReason : u8 { Budget, Halted, TripleFault, Shutdown, Breakpoint, 
 class InterruptController {
  public:
   virtual ~InterruptController() = default;
-  virtual bool intr_pending() = 0;  // INTR line level
-  virtual u8 acknowledge() = 0;     // INTA cycle: returns the vector
+  // INTR line level. A plain field, not a virtual call: the dispatcher reads it before every
+  // block while interrupts are enabled.
+  bool intr_pending() const { return intr_; }
+  virtual u8 acknowledge() = 0;  // INTA cycle: returns the vector
+
+ protected:
+  bool intr_ = false;  // the controller keeps this equal to its INTR output
 };
 
 // Counts of what the CPU did, for the monitor, the debugger and the tests.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang-19, ASan and UBSan in build-fuzz, and fuzzes them
 # (DESIGN §12: ten minutes of clean fuzzing per target is the acceptance run).
-#   tools/fuzz.sh [SECONDS=600] [TARGET=all|cpu_fuzz|platform_fuzz|image_fuzz|pcnet_fuzz|decoder_fuzz]
-# TARGET=all (the default) fuzzes cpu_fuzz, platform_fuzz, image_fuzz and pcnet_fuzz, each for the
+#   tools/fuzz.sh [SECONDS=600] [TARGET=all|cpu_fuzz|platform_fuzz|image_fuzz|pcnet_fuzz|jit_fuzz|decoder_fuzz]
+# TARGET=all (the default) fuzzes cpu_fuzz, platform_fuzz, image_fuzz, pcnet_fuzz and jit_fuzz, each for the
 # full SECONDS (so the default run takes four times SECONDS): they are separate code, and
 # splitting one budget between them would cut the acceptance run of each.
 # The growing corpus lives outside git, in ${EMU_CACHE:-~/.cache/emu}/fuzz/TARGET; it starts from
@@ -15,7 +15,7 @@ seconds=${1:-600}
 target=${2:-all}
 build=${FUZZ_BUILD:-build-fuzz}
 if [ "$target" = all ]; then
-  targets=(cpu_fuzz platform_fuzz image_fuzz pcnet_fuzz)
+  targets=(cpu_fuzz platform_fuzz image_fuzz pcnet_fuzz jit_fuzz)
 else
   targets=("$target")
 fi
@@ -36,5 +36,5 @@ for t in "${targets[@]}"; do
   max_len=4160
   [ "$t" = image_fuzz ] && max_len=262144  # whole small images: tables, then the data they map
   "$build/tests/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=$max_len \
-    -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/" "$corpus" "tests/fuzz/corpus/$t"
+    -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/" "$corpus" "tests/fuzz/corpus/${t/jit_fuzz/cpu_fuzz}"
 done

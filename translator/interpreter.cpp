@@ -343,7 +343,8 @@ StopReason Interpreter::run(u64 max_instructions) {
     if (!graveyard_.empty()) retire_invalidated();
     if (compiler_ && compiler_->has_finished()) compiler_->install_finished(*this);
     if (cpu_.triple_fault) return StopReason::TripleFault;
-    const bool maybe_interrupt = cpu_.nmi_pending || ((cpu_.s.flags.bits & eflags::IF) && cpu_.pic);
+    const bool maybe_interrupt =
+        cpu_.nmi_pending || ((cpu_.s.flags.bits & eflags::IF) && cpu_.pic && cpu_.pic->intr_pending());
     if (maybe_interrupt && cpu_.service_interrupts()) {
       if (cpu_.triple_fault) return StopReason::TripleFault;
     }

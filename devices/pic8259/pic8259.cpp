@@ -115,8 +115,6 @@ void Pic8259::update() {
   }
 }
 
-bool Pic8259::intr_pending() { return intr_; }
-
 // --- INTA ------------------------------------------------------------------------------------
 
 void Pic8259::intack(unsigned c, unsigned line) {

@@ -61,7 +61,6 @@ class Pic8259 final : public BytePortDevice, public InterruptController {
   void set_irq(unsigned line, bool level);
 
   // InterruptController: the master's INT output and the INTA cycle.
-  bool intr_pending() override;
   u8 acknowledge() override;
 
   // Told whenever INTR changes, so a machine can wake a halted CPU.
@@ -101,7 +100,6 @@ class Pic8259 final : public BytePortDevice, public InterruptController {
   void update();
 
   Pic8259ChipState chip_[2];
-  bool intr_ = false;
   std::function<void(bool)> intr_listener_;
 };
 

@@ -2,7 +2,7 @@
 """Boots the default guest (images/guests/build-default.sh) to its shell and drives it.
 
 usage: boot_default.py EMU [--deadline S] [--extra-args "ARGS"] [--poweroff CMD]
-       boot_default.py EMU --determinism [--deadline S] [--extra-args "ARGS"]
+       boot_default.py EMU --determinism [--deadline S] [--extra-args "ARGS"] [--run-args N "ARGS"]
        boot_default.py --qemu ...        (qemu-system-i386 instead of EMU: proves the harness)
 
 Interactive run: EMU -nographic -m 256 -kernel vmlinuz -initrd initrd.img -append console=ttyS0
@@ -13,7 +13,9 @@ requires the emulator to exit with status 0 (ACPI power-off), all within the dea
 
 --determinism: two runs with `-icount shift=0` (deterministic virtual time) of the guest's
 unattended mode (kernel parameter emu_cmd=..., run by /init, which then powers off by itself);
-the two serial outputs must be identical byte for byte.
+the two serial outputs must be identical byte for byte. --run-args N "ARGS" gives run N (1 or 2)
+arguments of its own, e.g. "-jit off" against "-jit on": the tiers must not change what a
+deterministic guest prints, nor when.
 
 Exit status 0 pass, 1 fail (the last 60 console lines are printed), 77 skip (guest not built).
 """
@@ -87,7 +89,8 @@ def determinism_run(args, guest, n: int) -> bytes | None:
     flags = (["-icount", "shift=0,sleep=off", "-rtc", "base=2000-01-01,clock=vm"] if args.qemu
              else ["-icount", "shift=0"])
     append = f'console=ttyS0 emu_cmd="{DETERMINISM_CMD}"'
-    con = Console(base_argv(args, guest, append) + flags, args.deadline)
+    own = [words for k, words in (args.run_args or []) if int(k) == n]
+    con = Console(base_argv(args, guest, append) + flags + split_extra(own), args.deadline)
     try:
         con.expect(r"^EMU-CMD-EXIT status=0$", "EMU-CMD-EXIT status=0")
         status = con.wait_exit()
@@ -131,6 +134,8 @@ def main() -> int:
                     help="seconds for the whole run (each run with --determinism)")
     ap.add_argument("--extra-args", action="append", metavar="ARGS",
                     help="more emulator arguments, split like a shell (repeatable)")
+    ap.add_argument("--run-args", nargs=2, action="append", metavar=("N", "ARGS"),
+                    help="with --determinism: more arguments for run N only (1 or 2)")
     ap.add_argument("--poweroff", default="poweroff -f",
                     help="the command that ends the interactive run (default: poweroff -f)")
     ap.add_argument("--transcript", metavar="FILE",

@@ -19,6 +19,13 @@
 
 #include "core/cpu.h"
 #include "translator/interpreter.h"
+#ifdef EMU_FUZZ_COMPARE_TIERS
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "translator/jit/jit_compiler.h"
+#endif
 
 using namespace emu;
 
@@ -223,6 +230,7 @@ struct FuzzMachine {
 
 }  // namespace
 
+#ifndef EMU_FUZZ_COMPARE_TIERS
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   if (size < sizeof(Header)) return 0;
   Header h;
@@ -234,3 +242,47 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   m.check();
   return 0;
 }
+#else
+// jit_fuzz: the same input run by the interpreter alone and with every block compiled by the JIT
+// first (force mode); the two machines must end identical — registers, EFLAGS, segment state,
+// control registers, counts and all of RAM (DESIGN §3: the tiers agree bit for bit).
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
+  static const std::unique_ptr<jit::JitCompiler> compiler = [] {
+    jit::JitOptions o;
+    o.force = true;
+    std::string error;
+    auto c = jit::JitCompiler::create(o, error);
+    if (!c) {
+      std::fprintf(stderr, "jit_fuzz: %s\n", error.c_str());
+      std::abort();
+    }
+    return c;
+  }();
+  if (size < sizeof(Header)) return 0;
+  Header h;
+  std::memcpy(&h, data, sizeof h);
+  const std::size_t code_len = std::min<std::size_t>(size - sizeof h, kMaxCode);
+  FuzzMachine interpreted, compiled;
+  compiled.interp.set_compiler(compiler.get());
+  interpreted.setup(h, data + sizeof h, code_len);
+  compiled.setup(h, data + sizeof h, code_len);
+  interpreted.interp.run(kBudget);
+  compiled.interp.run(kBudget);
+  interpreted.check();
+  compiled.check();
+  CpuState a = interpreted.cpu.s, b = compiled.cpu.s;
+  a.flags.materialise();
+  b.flags.materialise();
+  if (a.gpr != b.gpr) invariant_broken("tiers differ: general registers");
+  if (a.eip != b.eip) invariant_broken("tiers differ: EIP");
+  if (a.flags.value() != b.flags.value()) invariant_broken("tiers differ: EFLAGS");
+  if (a.cr0 != b.cr0 || a.cr2 != b.cr2 || a.cr3 != b.cr3 || a.cpl != b.cpl) invariant_broken("tiers differ: CRn/CPL");
+  for (unsigned k = 0; k < 6; ++k)
+    if (a.seg[k].selector != b.seg[k].selector || a.seg[k].base != b.seg[k].base)
+      invariant_broken("tiers differ: segment registers");
+  if (interpreted.cpu.counters.instructions != compiled.cpu.counters.instructions)
+    invariant_broken("tiers differ: instructions retired");
+  if (std::memcmp(interpreted.bus.ram(), compiled.bus.ram(), kRamBytes) != 0) invariant_broken("tiers differ: RAM");
+  return 0;
+}
+#endif

@@ -257,6 +257,15 @@ class Backend {
   }
 
  private:
+  // The helpers every memory operand and flag test goes through (by mangled name).
+  static bool always_inlined(llvm::StringRef name) {
+    for (const char* part : {"5Flags11materialise", "5Flags9condition", "3Cpu4readI", "3Cpu5writeI",
+                             "3Cpu11read_linearI", "3Cpu12write_linearI", "3Cpu4pushI", "3Cpu3popI", "7read_rmI",
+                             "8write_rmI", "15read_for_updateI", "18read_rm_for_updateI"})
+      if (name.contains(part)) return true;
+    return false;
+  }
+
   static void collect_globals(llvm::Value* v, std::vector<const llvm::GlobalValue*>& out) {
     if (auto* g = llvm::dyn_cast<llvm::GlobalValue>(v)) {
       out.push_back(g);
@@ -363,15 +372,14 @@ class Backend {
     // A library function the emu binary also has is only lent to the optimiser for inlining
     // (available_externally): where it is not inlined, the call goes to the binary's copy and
     // the module does not compile another. The rest become private to the module.
-    // Small helpers (memory access templates, lazy-flag evaluation) are always inlined: with the
-    // flag operation of the previous instruction known, Flags::condition and materialise fold to
-    // a few operations.
+    // Small helpers, the memory access templates (segment check, then the TLB fast path with
+    // the slow path a call) and lazy-flag evaluation are always inlined: with the flag operation
+    // of the previous instruction known, Flags::condition and materialise fold to a few
+    // operations, and a memory operand becomes a compare and an add on the fast path.
     for (llvm::Function& f : *m) {
       if (f.isDeclaration() || entries.count(f.getName().str())) continue;
-      const std::string name = f.getName().str();
-      if (f.getInstructionCount() < 40 || name.find("5Flags11materialise") != std::string::npos ||
-          name.find("5Flags9condition") != std::string::npos)
-        if (!f.hasFnAttribute(llvm::Attribute::NoInline)) f.addFnAttr(llvm::Attribute::AlwaysInline);
+      if ((f.getInstructionCount() < 40 || always_inlined(f.getName())) && !f.hasFnAttribute(llvm::Attribute::NoInline))
+        f.addFnAttr(llvm::Attribute::AlwaysInline);
     }
     // Each instruction's own handler is always inlined: that is what turns its decoded fields
     // into constants. (The VMM gate is not: sensitive instructions stay calls, DESIGN §3.)
