@@ -196,19 +196,25 @@ Block* Interpreter::lookup_or_build() {
   return b;
 }
 
+Block* Interpreter::follow_link(const Block& from) {
+  const SegmentCache& cs = cpu_.s.sreg(Seg::CS);
+  const u32 eip = cpu_.s.eip;
+  for (const Block::Link& l : from.links) {
+    if (l.target && l.eip == eip && l.cs_base == cs.base && l.user == cpu_.user() &&
+        l.tlb_generation == cpu_.tlb_generation() && l.cache_generation == cache_generation_ &&
+        l.target->code32 == cs.big() && eip <= cs.limit && cs.limit - eip >= l.target->byte_len - 1) {
+      ++stats_.chained;
+      return l.target;
+    }
+  }
+  return nullptr;
+}
+
 Block* Interpreter::next_block(Block* from) {
   const SegmentCache& cs = cpu_.s.sreg(Seg::CS);
   const u32 eip = cpu_.s.eip;
-  if (from) {
-    for (const Block::Link& l : from->links) {
-      if (l.target && l.eip == eip && l.cs_base == cs.base && l.user == cpu_.user() &&
-          l.tlb_generation == cpu_.tlb_generation() && l.cache_generation == cache_generation_ &&
-          l.target->code32 == cs.big() && eip <= cs.limit && cs.limit - eip >= l.target->byte_len - 1) {
-        ++stats_.chained;
-        return l.target;
-      }
-    }
-  }
+  if (from)
+    if (Block* linked = follow_link(*from)) return linked;
   Block* b = lookup_or_build();
   if (b && from && b->valid) {
     Block::Link& l = from->links[from->next_link];
@@ -276,6 +282,12 @@ u64 Interpreter::execute(Block& b, u64 budget) {
   return retired + 1;
 }
 
+// Clang's -fsanitize=function (UBSan, in the sanitizer and fuzzing builds) checks a type
+// signature it places just before every function, at each indirect call; code from LLVM ORC has
+// none, so the call into compiled code is exempt.
+#if defined(__clang__)
+__attribute__((no_sanitize("function")))
+#endif
 u64 Interpreter::execute_compiled(Block& b) {
   Cpu& c = cpu_;
   c.code_changed = false;
@@ -376,6 +388,17 @@ StopReason Interpreter::run(u64 max_instructions) {
     }
     if (b->compiled && budget >= b->insns.size() && !observer_ && !check_breakpoints) {
       used = execute_compiled(*b);
+      // Compiled code after compiled code, through the links, while nothing that the top of this
+      // loop looks at between blocks can have happened: the same checks, in the same order,
+      // so interrupts and events still come at the same instruction boundaries.
+      while (budget > used && b->valid && !cpu_.triple_fault && !cpu_.s.halted && !stop_requested_ &&
+             !cpu_.nmi_pending && !((cpu_.s.flags.bits & eflags::IF) && cpu_.pic && cpu_.pic->intr_pending()) &&
+             !(cpu_.s.flags.bits & eflags::TF) && !cpu_.s.interrupt_shadow) {
+        Block* n = follow_link(*b);
+        if (!n || !n->compiled || budget - used < n->insns.size()) break;
+        b = n;
+        used += execute_compiled(*b);
+      }
     } else if (check_breakpoints) [[unlikely]] {
       used = observer_ ? execute<true, true>(*b, budget) : execute<false, true>(*b, budget);
       if (breakpoint_hit_) return StopReason::Breakpoint;

@@ -127,6 +127,8 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
   Block* lookup_or_build();
   // The block at CS:EIP, through `from`'s links when they still hold.
   Block* next_block(Block* from);
+  // `from`'s link to the block at CS:EIP when it still holds, else nullptr (no lookup, no build).
+  Block* follow_link(const Block& from);
   std::unique_ptr<Block> build(u32 phys, u32 lin, bool code32);
   void retire_invalidated();
   // Runs up to `budget` instructions of a block, delivering a fault if one is raised. Returns

@@ -123,7 +123,10 @@ class Backend {
     for (llvm::Function& f : *library_) {
       if (f.isDeclaration()) continue;
       f.setComdat(nullptr);  // a module clones only some members of a comdat
-      if (f.hasLocalLinkage()) f.setLinkage(llvm::GlobalValue::ExternalLinkage);
+      if (f.hasLocalLinkage()) {
+        f.setLinkage(llvm::GlobalValue::ExternalLinkage);
+        originally_local_.insert(f.getName().str());
+      }
       f.setVisibility(llvm::GlobalValue::DefaultVisibility);
     }
     for (llvm::GlobalVariable& g : library_->globals()) {
@@ -389,10 +392,22 @@ class Backend {
           if (llvm::Function* f = m->getFunction(*name);
               f && !f->isDeclaration() && name->find("vmm_gate") == std::string::npos)
             f->addFnAttr(llvm::Attribute::AlwaysInline);
+    //
+    // Which copies in the binary may be called by name: functions with external linkage, whose
+    // signature is fixed, and handlers, whose address the binary takes. An internal helper of the
+    // binary may have had its signature changed by the compiler under the same name (LLVM's
+    // dead-argument elimination keeps names; clang builds, e.g. the sanitizer ones, do this),
+    // so the module compiles its own copy of those.
+    std::unordered_set<std::string> handlers;
+    for (const Request& r : batch)
+      for (const DecodedInsn& i : r.insns)
+        for (Handler h : {i.fn, i.impl})
+          if (const std::string* name = symbols_.name_at(reinterpret_cast<uintptr_t>(h))) handlers.insert(*name);
     for (llvm::Function& f : *m) {
-      if (f.isDeclaration() || entries.count(f.getName().str())) continue;
-      f.setLinkage(symbols_.address(f.getName().str()) ? llvm::GlobalValue::AvailableExternallyLinkage
-                                                       : llvm::GlobalValue::InternalLinkage);
+      const std::string name = f.getName().str();
+      if (f.isDeclaration() || entries.count(name)) continue;
+      const bool callable = symbols_.address(name) && (!originally_local_.count(name) || handlers.count(name));
+      f.setLinkage(callable ? llvm::GlobalValue::AvailableExternallyLinkage : llvm::GlobalValue::InternalLinkage);
     }
     for (llvm::GlobalVariable& g : m->globals())
       if (!g.isDeclaration()) g.setLinkage(llvm::GlobalValue::InternalLinkage);
@@ -490,6 +505,7 @@ class Backend {
   std::unique_ptr<llvm::TargetMachine> target_machine_;
   std::unique_ptr<llvm::orc::LLJIT> jit_;
   std::unordered_map<std::string, u64> sizes_;
+  std::unordered_set<std::string> originally_local_;  // library functions that had local linkage
   std::unordered_map<const llvm::GlobalValue*, std::vector<const llvm::GlobalValue*>> references_;
   std::FILE* perf_map_ = nullptr;
   u64 module_count_ = 0;
