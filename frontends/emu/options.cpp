@@ -511,7 +511,7 @@ const char* usage_text() {
          "  -jit MODE[,threshold=N][,perfmap=on]\n"
          "                    tier 1, the LLVM JIT: on (hot blocks, compiled on a background thread;\n"
          "                    the default), off (interpret only), force (compile every block before\n"
-         "                    it first runs); threshold: runs before a block is hot (1000); perfmap:\n"
+         "                    it first runs); threshold: runs before a block is hot (50000); perfmap:\n"
          "                    write /tmp/perf-PID.map for perf\n"
          "  -D FILE           write the -d log to FILE instead of stderr\n"
          "  -max-insns N      stop after N instructions\n"

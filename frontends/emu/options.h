@@ -61,7 +61,7 @@ struct Options {
   bool log_guest_errors = false;         // -d guest_errors
   bool log_jit = false;                  // -d jit: each compiled block's IR and host code
   std::string jit = "on";                // -jit on|off|force: tier 1 (translator/jit/)
-  unsigned jit_threshold = 1000;         // -jit ...,threshold=N: executions before a block compiles
+  unsigned jit_threshold = 50000;        // -jit ...,threshold=N: executions before a block compiles
   bool jit_perf_map = false;             // -jit ...,perfmap=on: /tmp/perf-PID.map for perf
   std::string log_file;                  // -D FILE
   std::optional<unsigned> icount_shift;  // -icount shift=N: deterministic mode

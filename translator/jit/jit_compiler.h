@@ -21,7 +21,7 @@ struct JitOptions {
   // the compile thread.
   bool force = false;
   // Executions of a block in the interpreter before it is queued for compilation.
-  u32 threshold = 1000;
+  u32 threshold = 50000;
   // -d jit: each compiled block's guest instructions, optimised LLVM IR and host code go here.
   std::FILE* dump = nullptr;
   // Writes /tmp/perf-PID.map so `perf report` names compiled blocks by guest address.
