@@ -37,6 +37,16 @@ def skip(reason: str) -> int:
     return SKIP
 
 
+def report(problems: list[str], ok: str | None = None) -> int:
+    """A test script's ending: each problem on a PROBLEM: line and exit status 1, or the `ok`
+    line (when given) and 0."""
+    for p in problems:
+        print("PROBLEM:", p)
+    if not problems and ok:
+        print(ok)
+    return 1 if problems else 0
+
+
 def emulator_command(emu: str | None, use_qemu: bool) -> list[str]:
     """The emulator to run: EMU, or qemu-system-i386 with --qemu (the harness's own proof)."""
     if use_qemu:

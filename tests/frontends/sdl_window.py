@@ -136,12 +136,8 @@ def main() -> int:
         xvfb.wait()
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
-    for p in problems:
-        print("PROBLEM:", p)
-    if not problems:
-        print("ok the window opened, showed the VGA exactly as screendump saves it, typed keys reached tty1, "
+    return bootlib.report(problems, "ok the window opened, showed the VGA exactly as screendump saves it, typed keys reached tty1, "
               "the mouse was grabbed, moved the guest's PS/2 mouse and was released")
-    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -49,11 +49,7 @@ def main() -> int:
         problems.append(f"screendump is {size!r}, want 720x400 (text mode)")
     if not lit or float(lit) < 1000:
         problems.append(f"only {lit!r} lit pixels: SeaBIOS's messages are not on the screen")
-    for p in problems:
-        print("PROBLEM:", p)
-    if not problems:
-        print(f"ok SeaBIOS ran SeaVGABIOS from the option ROM; the screen shows its text ({float(lit):.0f} lit pixels)")
-    return 1 if problems else 0
+    return bootlib.report(problems, f"ok SeaBIOS ran SeaVGABIOS from the option ROM; the screen shows its text ({lit.strip()} lit pixels)")
 
 
 if __name__ == "__main__":

@@ -74,11 +74,7 @@ def main() -> int:
         lit = sum(1 for k in range(0, len(lower), 3) if lower[k] | lower[k + 1] | lower[k + 2])
         if lit < 2000:
             problems.append(f"only {lit} lit pixels in the lower half of the screen: no console text")
-    for p in problems:
-        print("PROBLEM:", p)
-    if not problems:
-        print(f"ok vga=0x318: vesafb {mode}, a {width}x{height} screen with the console on it")
-    return 1 if problems else 0
+    return bootlib.report(problems, f"ok vga=0x318: vesafb {mode}, a {width}x{height} screen with the console on it")
 
 
 if __name__ == "__main__":

@@ -165,9 +165,7 @@ def main() -> int:
         finally:
             server.shutdown()
     problems += hostfwd_case(args.emu, args.deadline)
-    for p in problems:
-        print("PROBLEM:", p)
-    return 1 if problems else 0
+    return bootlib.report(problems)
 
 
 if __name__ == "__main__":

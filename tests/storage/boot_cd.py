@@ -94,9 +94,7 @@ def main() -> int:
             problems += run_case("ISOLINUX CD and an IDE disk on SeaBIOS",
                                  base + ["-bios", SEABIOS, "-cdrom", isolinux, "-drive", f"file={disk},format=raw",
                                          "-boot", "d"], args.deadline, seabios_steps)
-    for p in problems:
-        print("PROBLEM:", p)
-    return 1 if problems else 0
+    return bootlib.report(problems)
 
 
 if __name__ == "__main__":

@@ -174,11 +174,7 @@ def main() -> int:
                 problems.append(f"qemu-img compare overlay vs raw copy: {compare.stdout.strip()}")
             else:
                 print("ok qemu-img compare: the overlay and the raw copy are identical")
-    for p in problems:
-        print("PROBLEM:", p)
-    if not problems:
-        print("ok the guest read and wrote the IDE disk in DMA; the host image has the file")
-    return 1 if problems else 0
+    return bootlib.report(problems, "ok the guest read and wrote the IDE disk in DMA; the host image has the file")
 
 
 if __name__ == "__main__":
