@@ -32,36 +32,56 @@ void Cpu::reset() {
 
 void Cpu::tlb_flush_all() {
   ++tlb_generation_;
-  for (auto& set : tlb_)
-    for (auto& e : set) e = TlbEntry{};
+  for (unsigned set = 0; set < 2; ++set) {
+    for (u16 slot : filled_[set]) tlb_[set][slot] = TlbEntry{};
+    filled_[set].clear();
+  }
 }
 
 void Cpu::tlb_flush_nonglobal() {
   ++tlb_generation_;
   // Global pages survive a CR3 load only when CR4.PGE is on (SDM Vol. 3A, 4.10.2.4).
   const bool keep_global = s.cr4 & cr4::PGE;
-  for (auto& set : tlb_)
-    for (auto& e : set)
-      if (!(keep_global && e.global)) e = TlbEntry{};
+  for (unsigned set = 0; set < 2; ++set) {
+    std::vector<u16>& filled = filled_[set];
+    std::size_t kept = 0;
+    for (u16 slot : filled) {
+      TlbEntry& e = tlb_[set][slot];
+      if (keep_global && e.global)
+        filled[kept++] = slot;
+      else
+        e = TlbEntry{};
+    }
+    filled.resize(kept);
+  }
 }
 
 void Cpu::tlb_flush_page(u32 lin) {
   ++tlb_generation_;
   // A 4 MiB page fills many TLB slots, and INVLPG of any address in it must drop them all
   // (SDM Vol. 3A, 4.10.4.1); entries remember whether they came from a large page.
-  for (auto& set : tlb_)
-    for (auto& e : set) {
-      const u32 tag = e.read_tag != kInvalidTag ? e.read_tag : e.write_tag;
-      if (tag == kInvalidTag) continue;
-      if (tag == (lin & ~0xFFFu) || (e.large && ((tag ^ lin) >> 22) == 0)) e = TlbEntry{};
+  for (unsigned set = 0; set < 2; ++set) {
+    std::vector<u16>& filled = filled_[set];
+    for (std::size_t k = 0; k < filled.size();) {
+      TlbEntry& e = tlb_[set][filled[k]];
+      if (e.read_tag == (lin & ~0xFFFu) || (e.large && ((e.read_tag ^ lin) >> 22) == 0)) {
+        e = TlbEntry{};
+        filled[k] = filled.back();
+        filled.pop_back();
+      } else {
+        ++k;
+      }
     }
+  }
 }
 
 void Cpu::tlb_protect_physical_page(u32 paddr) {
   const u32 page = paddr & ~0xFFFu;
-  for (auto& set : tlb_)
-    for (auto& e : set)
+  for (unsigned set = 0; set < 2; ++set)
+    for (u16 slot : filled_[set]) {
+      TlbEntry& e = tlb_[set][slot];
       if (e.write_tag != kInvalidTag && e.phys_page == page) e.write_tag = kInvalidTag;
+    }
 }
 
 // ---- paging ----------------------------------------------------------------------------------
@@ -123,7 +143,10 @@ bool Cpu::translate(u32 lin, Access access, bool user, u32& phys) {
   phys &= bus.a20_mask();
   // Fill the TLB when the page is host memory (and no watchpoint needs to see its accesses).
   if (u8* host = bus.host_page(phys, false); host && !page_watched(lin)) {
-    TlbEntry& e = tlb_[user ? 1 : 0][(lin >> 12) & (kTlbSize - 1)];
+    const unsigned slot = (lin >> 12) & (kTlbSize - 1);
+    TlbEntry& e = tlb_[user ? 1 : 0][slot];
+    // A slot is listed in filled_ exactly while its entry is in use (read_tag valid).
+    if (e.read_tag == kInvalidTag) filled_[user ? 1 : 0].push_back(static_cast<u16>(slot));
     const u32 vpage = lin & ~0xFFFu;
     if (e.read_tag != vpage) e.write_tag = kInvalidTag;
     e.read_tag = vpage;
