@@ -29,7 +29,7 @@ void Interpreter::flush() {
   blocks_.clear();
   blocks_by_page_.clear();
   std::fill(std::begin(fast_cache_), std::end(fast_cache_), nullptr);
-  ++cache_generation_;
+  ++dispatch_.cache_generation;
   cpu_.code_changed = true;
 }
 
@@ -48,7 +48,7 @@ void Interpreter::code_written(u32 paddr, u32 len) {
     }
     b->valid = false;
     ++stats_.blocks_invalidated;
-    ++cache_generation_;
+    ++dispatch_.cache_generation;
     cpu_.code_changed = true;
     list[k] = list.back();
     list.pop_back();
@@ -197,17 +197,9 @@ Block* Interpreter::lookup_or_build() {
 }
 
 Block* Interpreter::follow_link(const Block& from) {
-  const SegmentCache& cs = cpu_.s.sreg(Seg::CS);
-  const u32 eip = cpu_.s.eip;
-  for (const Block::Link& l : from.links) {
-    if (l.target && l.eip == eip && l.cs_base == cs.base && l.user == cpu_.user() &&
-        l.tlb_generation == cpu_.tlb_generation() && l.cache_generation == cache_generation_ &&
-        l.target->code32 == cs.big() && eip <= cs.limit && cs.limit - eip >= l.target->byte_len - 1) {
-      ++stats_.chained;
-      return l.target;
-    }
-  }
-  return nullptr;
+  Block* target = linked_block(from, cpu_, dispatch_.cache_generation);
+  if (target) ++stats_.chained;
+  return target;
 }
 
 Block* Interpreter::next_block(Block* from) {
@@ -219,7 +211,7 @@ Block* Interpreter::next_block(Block* from) {
   if (b && from && b->valid) {
     Block::Link& l = from->links[from->next_link];
     from->next_link ^= 1;
-    l = {b, eip, cs.base, cpu_.user(), cpu_.tlb_generation(), cache_generation_};
+    l = {b, eip, cs.base, cpu_.user(), cpu_.tlb_generation(), dispatch_.cache_generation};
   }
   return b;
 }
@@ -263,7 +255,7 @@ u64 Interpreter::execute(Block& b, u64 budget) {
         break;
       // An observer (the debugger's magic breakpoint) asked to stop after this instruction.
       if constexpr (Traced) {
-        if (stop_requested_) break;
+        if (dispatch_.stop_requested) break;
       }
       continue;
     }
@@ -275,6 +267,7 @@ u64 Interpreter::execute(Block& b, u64 budget) {
     }
     break;
   }
+  stats_.interpreted_instructions += retired;
   if (!faulted) return retired;
   c.deliver_pending();
   // The exception is charged to the budget too, so a guest that faults forever (a #UD handler
@@ -288,13 +281,19 @@ u64 Interpreter::execute(Block& b, u64 budget) {
 #if defined(__clang__)
 __attribute__((no_sanitize("function")))
 #endif
-u64 Interpreter::execute_compiled(Block& b) {
+u64 Interpreter::execute_compiled(Block*& b, u64 budget) {
   Cpu& c = cpu_;
   c.code_changed = false;
-  ++b.executions;
+  ++b->executions;
   ++stats_.compiled_runs;
-  const u32 r = b.compiled(&c);
-  const u32 retired = r & ~kCompiledFaulted;
+  const u64 before = c.counters.instructions;
+  dispatch_.budget_end = before + budget;
+  dispatch_.last_block = b;
+  const u32 r = b->compiled(&c);
+  // The code may have chained into other blocks; the last one it finished is where the
+  // dispatcher's links continue from.
+  b = const_cast<Block*>(dispatch_.last_block);
+  const u64 retired = c.counters.instructions - before;
   stats_.compiled_instructions += retired;
   if (!(r & kCompiledFaulted)) return retired;
   c.deliver_pending();
@@ -345,7 +344,7 @@ void Interpreter::step() {
 }
 
 StopReason Interpreter::run(u64 max_instructions) {
-  stop_requested_ = false;
+  dispatch_.stop_requested = false;
   breakpoint_hit_ = false;
   resume_exempt_ = true;
   resume_linear_ = cpu_.s.sreg(Seg::CS).base + cpu_.s.eip;
@@ -361,7 +360,7 @@ StopReason Interpreter::run(u64 max_instructions) {
       if (cpu_.triple_fault) return StopReason::TripleFault;
     }
     if (cpu_.s.halted) return StopReason::Halted;
-    if (stop_requested_) return StopReason::Exit;
+    if (dispatch_.stop_requested) return StopReason::Exit;
     // Instructions that need one-at-a-time handling: single-step traps and the one-instruction
     // interrupt shadow after STI / MOV SS.
     const bool check_breakpoints = breakpoints_ && !breakpoints_->empty();
@@ -383,22 +382,11 @@ StopReason Interpreter::run(u64 max_instructions) {
     u64 used;
     if (compiler_ && !b->compiled && !b->compile_requested && b->valid && b->executions >= compiler_->threshold()) {
       b->compile_requested = true;
-      compiler_->hot(*b);
+      compiler_->hot(*b, dispatch_);
       if (compiler_->has_finished()) compiler_->install_finished(*this);
     }
     if (b->compiled && budget >= b->insns.size() && !observer_ && !check_breakpoints) {
-      used = execute_compiled(*b);
-      // Compiled code after compiled code, through the links, while nothing that the top of this
-      // loop looks at between blocks can have happened: the same checks, in the same order,
-      // so interrupts and events still come at the same instruction boundaries.
-      while (budget > used && b->valid && !cpu_.triple_fault && !cpu_.s.halted && !stop_requested_ &&
-             !cpu_.nmi_pending && !((cpu_.s.flags.bits & eflags::IF) && cpu_.pic && cpu_.pic->intr_pending()) &&
-             !(cpu_.s.flags.bits & eflags::TF) && !cpu_.s.interrupt_shadow) {
-        Block* n = follow_link(*b);
-        if (!n || !n->compiled || budget - used < n->insns.size()) break;
-        b = n;
-        used += execute_compiled(*b);
-      }
+      used = execute_compiled(b, budget);
     } else if (check_breakpoints) [[unlikely]] {
       used = observer_ ? execute<true, true>(*b, budget) : execute<false, true>(*b, budget);
       if (breakpoint_hit_) return StopReason::Breakpoint;
@@ -411,7 +399,7 @@ StopReason Interpreter::run(u64 max_instructions) {
     if (cpu_.s.halted && !cpu_.pending.active) {
       if (!cpu_.service_interrupts()) return StopReason::Halted;
     }
-    if (stop_requested_) return StopReason::Exit;
+    if (dispatch_.stop_requested) return StopReason::Exit;
   }
   return cpu_.triple_fault ? StopReason::TripleFault : StopReason::Budget;
 }

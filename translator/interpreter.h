@@ -19,13 +19,23 @@
 namespace emu {
 
 // Tier 1's code for a block (translator/jit/): it runs the whole block as execute() would with a
-// budget of at least the block's length, and returns the instructions retired, with
-// kCompiledFaulted set when the instruction after them faulted (its exception is pending).
+// budget of at least the block's length, then goes on into the compiled code of the block that
+// follows while the dispatcher would have done the same (see may_run_next and linked_block
+// below). It returns kCompiledFaulted when an instruction faulted (its exception is pending),
+// else 0; the instructions it retired are counted in Cpu::counters.instructions.
 using CompiledBlock = u32 (*)(Cpu*);
 inline constexpr u32 kCompiledFaulted = 0x8000'0000u;
 
 struct Block;
 class Interpreter;
+
+// The dispatcher's state that compiled code reads to chain from block to block without it.
+struct DispatchState {
+  u64 cache_generation = 0;  // bumped whenever a block is invalidated or the cache flushed
+  u64 budget_end = 0;        // compiled code starts no block that would retire past this count
+  bool stop_requested = false;
+  const Block* last_block = nullptr;  // the last block compiled code ran to its end
+};
 
 // What the interpreter sees of the JIT: it reports hot blocks and installs finished code.
 class BlockCompiler {
@@ -33,8 +43,9 @@ class BlockCompiler {
   virtual ~BlockCompiler() = default;
   // Executions after which a block is hot (0: before its first run, the force mode).
   virtual u32 threshold() const = 0;
-  // `block` is hot: compile a copy of it (now, or later on another thread).
-  virtual void hot(const Block& block) = 0;
+  // `block` is hot: compile a copy of it (now, or later on another thread). The code may read
+  // `dispatch` (the interpreter's) and `block`'s links while it runs.
+  virtual void hot(const Block& block, const DispatchState& dispatch) = 0;
   // Whether compiled code is waiting for install_finished(); cheap enough to ask every block.
   bool has_finished() const { return finished_.load(std::memory_order_acquire); }
   // Hands finished code to interpreter.install().
@@ -72,6 +83,31 @@ struct Block {
   u8 next_link = 0;
 };
 
+// The block `from`'s links name for CS:EIP, if one still holds; else nullptr. Shared by the
+// dispatcher and compiled code (translator/jit/block_step.cpp), so both chain the same way.
+[[gnu::always_inline]] inline Block* linked_block(const Block& from, const Cpu& cpu, u64 cache_generation) {
+  const SegmentCache& cs = cpu.s.sreg(Seg::CS);
+  const u32 eip = cpu.s.eip;
+  for (const Block::Link& l : from.links) {
+    if (l.target && l.eip == eip && l.cs_base == cs.base && l.user == cpu.user() &&
+        l.tlb_generation == cpu.tlb_generation() && l.cache_generation == cache_generation &&
+        l.target->code32 == cs.big() && eip <= cs.limit && cs.limit - eip >= l.target->byte_len - 1)
+      return l.target;
+  }
+  return nullptr;
+}
+
+// Whether the next block may start straight after `last` ended normally: nothing the top of
+// the dispatcher's loop looks at between blocks has happened (code written, triple fault, an
+// interrupt or NMI to take, HLT, a stop request, a single-step trap or interrupt shadow to
+// handle one instruction at a time). Shared by the dispatcher and compiled code, so events
+// land on the same instruction boundaries whichever tier runs.
+[[gnu::always_inline]] inline bool may_run_next(const Cpu& cpu, const Block& last, const DispatchState& dispatch) {
+  return !cpu.code_changed && last.valid && !cpu.triple_fault && !cpu.s.halted && !dispatch.stop_requested &&
+         !cpu.nmi_pending && !((cpu.s.flags.bits & eflags::IF) && cpu.pic && cpu.pic->intr_pending()) &&
+         !(cpu.s.flags.bits & eflags::TF) && !cpu.s.interrupt_shadow;
+}
+
 struct InterpreterStats {
   u64 blocks_built = 0;
   u64 blocks_invalidated = 0;
@@ -79,8 +115,9 @@ struct InterpreterStats {
   u64 instructions_decoded = 0;
   u64 chained = 0;           // block transitions that followed a link
   u64 interpreted_runs = 0;  // block executions by the interpreter
-  u64 compiled_runs = 0;     // block executions by compiled code (tier 1)
-  u64 compiled_instructions = 0;
+  u64 compiled_runs = 0;     // entries into compiled code (tier 1) from the dispatcher
+  u64 compiled_instructions = 0;     // retired by compiled code (which chains between blocks)
+  u64 interpreted_instructions = 0;  // retired by the interpreter
 };
 
 class Interpreter : public ExecutionEngine, public CodeWriteListener {
@@ -98,7 +135,7 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
 
   // A device or frontend asks run() to return: after the current instruction when an observer
   // is set (the debugger's stops are exact), otherwise at the end of the current block.
-  void request_stop() override { stop_requested_ = true; }
+  void request_stop() override { dispatch_.stop_requested = true; }
 
   // Calls `observer` before every instruction (tracing, debugger); nullptr turns it off.
   void set_trace(InstructionObserver* observer) { observer_ = observer; }
@@ -135,7 +172,10 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
   // what to charge to the budget: the instructions retired, plus one for a delivered fault.
   template <bool Traced, bool Breakpoints = false>
   u64 execute(Block& b, u64 budget);
-  u64 execute_compiled(Block& b);
+  // Runs compiled code from `b` on (it may chain into further blocks) within `budget`
+  // instructions; returns what to charge to the budget, as execute() does. `b` becomes the last
+  // block it ran.
+  u64 execute_compiled(Block*& b, u64 budget);
   // Whether the next instruction (at CS:EIP) is a breakpoint this run() must stop before.
   bool at_breakpoint();
   void single_step_trap();
@@ -147,8 +187,7 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
   static constexpr unsigned kFastCacheSize = 4096;
   Block* fast_cache_[kFastCacheSize] = {};
   InterpreterStats stats_;
-  u64 cache_generation_ = 0;  // bumped whenever a block is invalidated or the cache flushed
-  bool stop_requested_ = false;
+  DispatchState dispatch_;
   u64 next_serial_ = 1;
   BlockCompiler* compiler_ = nullptr;
   InstructionObserver* observer_ = nullptr;

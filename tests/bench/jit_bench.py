@@ -7,8 +7,8 @@ Boots the reference guest (../shared/bench/make-guest.sh) with a monitor on a Un
 reads `info jit` at three points of the serial console: EMU-BOOT-OK, BENCH-START and BENCH-END.
 Prints, for the boot and for the CPU benchmark: wall time, the compile thread's CPU time as a
 share of that wall time (DESIGN goal: <= 10 % during boot, <= 2 % in the benchmark), blocks
-compiled, compile CPU per guest instruction compiled, and the share of block runs that ran
-compiled code. Side-by-side ratios against QEMU TCG come from ../shared/bench/compare.sh; this
+compiled, compile CPU per guest instruction compiled, and the share of guest instructions that
+compiled code retired. Side-by-side ratios against QEMU TCG come from ../shared/bench/compare.sh; this
 script explains them.
 """
 import argparse
@@ -43,8 +43,8 @@ def parse(info: str) -> dict[str, float]:
         "blocks": r"blocks compiled\s+(\d+)",
         "insns": r"\((\d+) guest instructions\)",
         "compile_ms": r"compile time\s+([\d.]+) ms",
-        "compiled_runs": r"block runs\s+(\d+) compiled",
-        "interpreted_runs": r"compiled, (\d+) interpreted",
+        "compiled_insns": r"guest instructions\s+(\d+) retired by compiled code",
+        "interpreted_insns": r"compiled code, (\d+) interpreted",
         "queued": r"queue\s+(\d+) waiting",
     }.items():
         m = re.search(pattern, info)
@@ -84,15 +84,16 @@ def main() -> int:
     phases = [("boot", (0.0, parse("")), marks["EMU-BOOT-OK"]), ("benchmark", marks["BENCH-START"], marks["BENCH-END"])]
     print(f"JIT on the reference guest (-jit {args.jit}); {checksum}")
     print(f"{'phase':10} {'wall s':>8} {'compile s':>10} {'share':>7} {'blocks':>7} {'us/insn':>8} "
-          f"{'compiled runs':>14} {'queue at end':>13}")
+          f"{'compiled insns':>15} {'queue at end':>13}")
     for name, (t0, a), (t1, b) in phases:
         wall = t1 - t0
         compile_s = (b["compile_ms"] - a["compile_ms"]) / 1000
         insns = b["insns"] - a["insns"]
-        runs = (b["compiled_runs"] - a["compiled_runs"]) + (b["interpreted_runs"] - a["interpreted_runs"])
-        hit = (b["compiled_runs"] - a["compiled_runs"]) / runs if runs else 0.0
+        compiled = b["compiled_insns"] - a["compiled_insns"]
+        retired = compiled + (b["interpreted_insns"] - a["interpreted_insns"])
+        hit = compiled / retired if retired else 0.0
         print(f"{name:10} {wall:8.1f} {compile_s:10.1f} {compile_s / wall:7.1%} {b['blocks'] - a['blocks']:7.0f} "
-              f"{(compile_s * 1e6 / insns) if insns else 0:8.0f} {hit:14.1%} {b['queued']:13.0f}")
+              f"{(compile_s * 1e6 / insns) if insns else 0:8.0f} {hit:15.1%} {b['queued']:13.0f}")
     return 0
 
 

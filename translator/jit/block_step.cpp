@@ -1,11 +1,14 @@
-// Compiled into the semantics bitcode only (not into the emu binary): the step the JIT repeats
-// for every instruction of a block. It is Interpreter::execute's loop body, written once more
+// Compiled into the semantics bitcode only (not into the emu binary): what the JIT wraps around
+// a block's instructions. emu_jit_step is Interpreter::execute's loop body, written once more
 // because the bitcode cannot call into the interpreter; keep the two in step (the tier
-// comparison tests, `meson test --suite jit`, fail when they differ).
+// comparison tests, `meson test --suite jit`, fail when they differ). emu_jit_enter and
+// emu_jit_next use the dispatcher's own rules (translator/interpreter.h) to go from one compiled
+// block to the next without returning to it.
 //
 // The JIT passes the instruction's handler (`i.fn`, as the handler's bitcode twin) as `fn`, so
 // once this step is inlined the call is a direct one, and the handler is inlined in turn.
 #include "translator/decoded_insn.h"
+#include "translator/interpreter.h"
 
 namespace emu::jit {
 
@@ -30,4 +33,55 @@ extern "C" [[gnu::always_inline]] int emu_jit_step(emu::Cpu& c, const emu::Decod
   if (st == Status::Fault) return jit::kFaulted;
   ++c.counters.instructions;  // Jumped, EndBlock, Halted: retired, and the block ends
   return jit::kRetired;
+}
+
+// At a compiled block's entry: whether all `length` instructions fit the dispatcher's budget.
+// When they do not, the block returns at once and the dispatcher runs what fits (the budget
+// is exact in deterministic mode).
+extern "C" [[gnu::always_inline]] bool emu_jit_enter(const emu::Cpu& c, const emu::DispatchState& d, emu::u32 length) {
+  return c.counters.instructions + length <= d.budget_end;
+}
+
+// A block that jumps back to its own start loops inside its compiled code. What the dispatcher
+// would otherwise check again through its link (translator/interpreter.h, linked_block) is
+// that nothing the block was found with has changed since the loop began: the code segment,
+// the privilege the code was fetched with, the TLB (so the same physical code) and the block
+// cache (so the same, still valid, block).
+struct LoopContext {
+  emu::u32 cs_base;
+  emu::u32 cs_limit;
+  emu::u16 cs_attrs;
+  bool user;
+  emu::u64 tlb_generation;
+  emu::u64 cache_generation;
+};
+
+static_assert(sizeof(LoopContext) <= 32 && alignof(LoopContext) <= 8);  // the JIT allocates 32 bytes
+
+extern "C" [[gnu::always_inline]] void emu_jit_loop_begin(const emu::Cpu& c, const emu::DispatchState& d,
+                                                          LoopContext& out) {
+  const emu::SegmentCache& cs = c.s.sreg(emu::Seg::CS);
+  out = {cs.base, cs.limit, cs.attrs, c.user(), c.tlb_generation(), d.cache_generation};
+}
+
+// After `block` (starting at EIP `start`) ended normally: whether it runs again at once.
+extern "C" [[gnu::always_inline]] bool emu_jit_loop_again(const emu::Cpu& c, const emu::Block& block,
+                                                          const emu::DispatchState& d, const LoopContext& at_begin,
+                                                          emu::u32 start) {
+  using namespace emu;
+  const SegmentCache& cs = c.s.sreg(Seg::CS);
+  return c.s.eip == start && cs.base == at_begin.cs_base && cs.limit == at_begin.cs_limit &&
+         cs.attrs == at_begin.cs_attrs && c.user() == at_begin.user && c.tlb_generation() == at_begin.tlb_generation &&
+         d.cache_generation == at_begin.cache_generation && may_run_next(c, block, d);
+}
+
+// After `block` ended normally: the compiled code of the block to run next, or nullptr to
+// return to the dispatcher (an event to handle, no valid link, or the next block not compiled).
+extern "C" [[gnu::always_inline]] emu::CompiledBlock emu_jit_next(const emu::Cpu& c, const emu::Block& block,
+                                                                  emu::DispatchState& d) {
+  using namespace emu;
+  d.last_block = &block;
+  if (!may_run_next(c, block, d)) return nullptr;
+  const Block* next = linked_block(block, c, d.cache_generation);
+  return next ? next->compiled : nullptr;
 }

@@ -2,6 +2,7 @@
 
 #include <capstone/capstone.h>
 #include <dlfcn.h>
+#include <llvm/Analysis/ValueTracking.h>
 #include <llvm/Bitcode/BitcodeReader.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
@@ -9,13 +10,17 @@
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/IntrinsicInst.h>
 #include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
+#include <llvm/IR/Operator.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Linker/Linker.h>
 #include <llvm/Object/ELFObjectFile.h>
 #include <llvm/Object/ObjectFile.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/KnownBits.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
@@ -31,6 +36,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -59,6 +65,10 @@ struct Request {
   u32 eip;
   bool code32;
   std::vector<DecodedInsn> insns;
+  // The block the code is for (its links name the blocks to chain to) and its interpreter's
+  // dispatch state. The code runs only while that block is cached (Interpreter::install).
+  const Block* block;
+  const DispatchState* dispatch;
 };
 
 struct Result {
@@ -147,8 +157,12 @@ class Backend {
     for (llvm::GlobalVariable& g : library_->globals())
       if (g.hasInitializer()) collect_globals(g.getInitializer(), references_[&g]);
     step_ = library_->getFunction("emu_jit_step");
-    if (!step_) {
-      error = "JIT: the semantics bitcode has no emu_jit_step";
+    enter_ = library_->getFunction("emu_jit_enter");
+    next_ = library_->getFunction("emu_jit_next");
+    loop_begin_ = library_->getFunction("emu_jit_loop_begin");
+    loop_again_ = library_->getFunction("emu_jit_loop_again");
+    if (!step_ || !enter_ || !next_ || !loop_begin_ || !loop_again_) {
+      error = "JIT: the semantics bitcode lacks one of emu_jit_step/enter/next/loop_begin/loop_again";
       return false;
     }
 
@@ -215,6 +229,7 @@ class Backend {
       optimise(*module);
       if (!bind_externals(*module, error)) module.reset();
     }
+
     if (module && options_.dump) dump_module(*module, batch);
     llvm::orc::ResourceTrackerSP tracker = jit_->getMainJITDylib().createResourceTracker();
     if (module) {
@@ -327,36 +342,96 @@ class Backend {
     return g;
   }
 
+  // Whether the block's last instruction is a relative jump that may go back to its first, so
+  // that the block gets a loop (other blocks are not worth the loop passes' compile time).
+  static bool jumps_to_its_start(const Request& r) {
+    if (r.insns.empty()) return false;
+    const DecodedInsn& last = r.insns.back();
+    switch (last.entry->op) {
+      case Op::Jcc:
+      case Op::Jmp:
+      case Op::Loop:
+      case Op::Loope:
+      case Op::Loopne:
+      case Op::Jcxz: break;
+      default: return false;
+    }
+    u32 eip = r.eip;
+    for (const DecodedInsn& i : r.insns) eip += i.len;
+    u32 target = eip + last.imm;
+    if (!last.op32) target &= 0xFFFF;
+    return target == r.eip;
+  }
+
   // One function per block: emu_jit_step for each instruction, leaving at the first that ends
   // the block, exactly as Interpreter::execute does with a budget of at least the block's length.
+  // At the end the code goes on into the next block's compiled code, by a tail call, when the
+  // dispatcher would have (emu_jit_next); the block's entry checks the budget (emu_jit_enter).
   std::unique_ptr<llvm::Module> lift(const std::vector<Request>& batch, std::string& error) {
     llvm::LLVMContext& ctx = *context_->getContext();
     auto m = std::make_unique<llvm::Module>("emu_jit_" + std::to_string(module_count_++), ctx);
     m->setDataLayout(library_->getDataLayout());
     m->setTargetTriple(library_->getTargetTriple());
     llvm::Type* i32 = llvm::Type::getInt32Ty(ctx);
+    llvm::Type* i64 = llvm::Type::getInt64Ty(ctx);
     llvm::PointerType* ptr = llvm::PointerType::getUnqual(ctx);
+    llvm::FunctionType* block_type = llvm::FunctionType::get(i32, {ptr}, false);
     llvm::FunctionCallee step = m->getOrInsertFunction("emu_jit_step", step_->getFunctionType());
+    llvm::FunctionCallee enter = m->getOrInsertFunction("emu_jit_enter", enter_->getFunctionType());
+    llvm::FunctionCallee next = m->getOrInsertFunction("emu_jit_next", next_->getFunctionType());
+    llvm::FunctionCallee loop_begin = m->getOrInsertFunction("emu_jit_loop_begin", loop_begin_->getFunctionType());
+    llvm::FunctionCallee loop_again = m->getOrInsertFunction("emu_jit_loop_again", loop_again_->getFunctionType());
+    auto address = [&](const void* p) {
+      return llvm::ConstantExpr::getIntToPtr(llvm::ConstantInt::get(i64, reinterpret_cast<u64>(p)), ptr);
+    };
     for (const Request& r : batch) {
-      auto* fn = llvm::Function::Create(llvm::FunctionType::get(i32, {ptr}, false), llvm::GlobalValue::ExternalLinkage,
-                                        entry_name(r), *m);
+      auto* fn = llvm::Function::Create(block_type, llvm::GlobalValue::ExternalLinkage, entry_name(r), *m);
       llvm::Argument* cpu = fn->getArg(0);
       cpu->addAttr(llvm::Attribute::NoAlias);
-      llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+      llvm::Constant* dispatch = address(r.dispatch);
+      llvm::BasicBlock* entry = llvm::BasicBlock::Create(ctx, "entry", fn);
+      llvm::BasicBlock* leave = llvm::BasicBlock::Create(ctx, "leave", fn);
+      llvm::BasicBlock* chain = llvm::BasicBlock::Create(ctx, "chain", fn);
+      llvm::BasicBlock* faulted = llvm::BasicBlock::Create(ctx, "faulted", fn);
+      llvm::BasicBlock* to_dispatcher = llvm::BasicBlock::Create(ctx, "to_dispatcher", fn);
+      llvm::BasicBlock* head = llvm::BasicBlock::Create(ctx, "head", fn);
+      llvm::IRBuilder<> b(entry);
+      // emu_jit_loop_begin's LoopContext (block_step.cpp): 32 bytes, promoted to registers.
+      llvm::AllocaInst* loop = b.CreateAlloca(llvm::ArrayType::get(b.getInt8Ty(), 32));
+      loop->setAlignment(llvm::Align(8));
+      b.CreateCall(loop_begin, {cpu, dispatch, loop});
+      b.CreateBr(head);
+      b.SetInsertPoint(head);
+      llvm::BasicBlock* first = llvm::BasicBlock::Create(ctx, "insn0", fn);
+      b.CreateCondBr(b.CreateCall(enter, {cpu, dispatch, b.getInt32(static_cast<u32>(r.insns.size()))}), first,
+                     to_dispatcher);
+      b.SetInsertPoint(first);
       for (std::size_t k = 0; k < r.insns.size(); ++k) {
         llvm::GlobalVariable* insn = insn_constant(*m, r.insns[k], "insn" + std::to_string(k));
         llvm::Value* st = b.CreateCall(step, {cpu, insn, handler_constant(*m, r.insns[k].fn)});
-        llvm::BasicBlock* next = llvm::BasicBlock::Create(ctx, "insn" + std::to_string(k + 1), fn);
-        llvm::BasicBlock* retired = llvm::BasicBlock::Create(ctx, "", fn);
-        llvm::BasicBlock* faulted = llvm::BasicBlock::Create(ctx, "", fn);
+        llvm::BasicBlock* following = llvm::BasicBlock::Create(ctx, "insn" + std::to_string(k + 1), fn);
         llvm::SwitchInst* sw = b.CreateSwitch(st, faulted, 2);
-        sw->addCase(b.getInt32(0), next);
-        sw->addCase(b.getInt32(1), retired);
-        llvm::IRBuilder<>(retired).CreateRet(b.getInt32(static_cast<u32>(k + 1)));
-        llvm::IRBuilder<>(faulted).CreateRet(b.getInt32(static_cast<u32>(k) | kCompiledFaulted));
-        b.SetInsertPoint(next);
+        sw->addCase(b.getInt32(0), following);
+        sw->addCase(b.getInt32(1), leave);
+        b.SetInsertPoint(following);
       }
-      b.CreateRet(b.getInt32(static_cast<u32>(r.insns.size())));
+      b.CreateBr(leave);
+      b.SetInsertPoint(leave);
+      llvm::BasicBlock* elsewhere = llvm::BasicBlock::Create(ctx, "elsewhere", fn);
+      if (jumps_to_its_start(r))
+        b.CreateCondBr(b.CreateCall(loop_again, {cpu, address(r.block), dispatch, loop, b.getInt32(r.eip)}), head,
+                       elsewhere);
+      else
+        b.CreateBr(elsewhere);
+      b.SetInsertPoint(elsewhere);
+      llvm::Value* target = b.CreateCall(next, {cpu, address(r.block), dispatch});
+      b.CreateCondBr(b.CreateIsNull(target), to_dispatcher, chain);
+      b.SetInsertPoint(chain);
+      llvm::CallInst* tail = b.CreateCall(block_type, target, {cpu});
+      tail->setTailCallKind(llvm::CallInst::TCK_MustTail);
+      b.CreateRet(tail);
+      llvm::IRBuilder<>(to_dispatcher).CreateRet(b.getInt32(0));
+      llvm::IRBuilder<>(faulted).CreateRet(b.getInt32(kCompiledFaulted));
     }
     // Bring in the definitions the blocks use, then make them private to this module.
     std::unordered_set<std::string> entries;
@@ -441,6 +516,319 @@ class Backend {
     return true;
   }
 
+  // Where a pointer in a block's code points, as far as the alias annotation needs to know.
+  enum class Region { Cpu, Guest, Private, Unknown };
+
+  static Region region_of(llvm::Value* pointer, const llvm::Argument* cpu) {
+    const llvm::Value* base = llvm::getUnderlyingObject(pointer, /*MaxLookup=*/12);
+    if (base == cpu) return Region::Cpu;
+    if (llvm::isa<llvm::AllocaInst>(base)) return Region::Private;
+    if (auto* g = llvm::dyn_cast<llvm::GlobalVariable>(base); g && g->isConstant()) return Region::Private;
+    // Guest memory is reached through the TLB: host pointer = entry.addend + linear address,
+    // an integer sum turned into a pointer (Cpu::read_linear/write_linear). Nothing else in the
+    // semantics makes a pointer from an integer, except through ptrtoint, which is refused here.
+    if (auto* cast = llvm::dyn_cast<llvm::IntToPtrInst>(base)) {
+      std::vector<const llvm::Value*> work{cast->getOperand(0)};
+      for (unsigned visited = 0; !work.empty() && visited < 32; ++visited) {
+        const llvm::Value* v = work.back();
+        work.pop_back();
+        if (llvm::isa<llvm::PtrToIntInst>(v) || llvm::isa<llvm::Argument>(v)) return Region::Unknown;
+        if (auto* ce = llvm::dyn_cast<llvm::ConstantExpr>(v); ce && ce->getOpcode() == llvm::Instruction::PtrToInt)
+          return Region::Unknown;
+        if (auto* inst = llvm::dyn_cast<llvm::Instruction>(v); inst && !llvm::isa<llvm::LoadInst>(inst))
+          for (const llvm::Value* op : inst->operands()) work.push_back(op);
+      }
+      return work.empty() ? Region::Guest : Region::Unknown;
+    }
+    return Region::Unknown;
+  }
+
+  // Tells LLVM that guest memory and the Cpu never overlap. Without it every guest store could
+  // change any CPU field, so registers, EIP and the lazy flags were written back and read again
+  // around each one. With it, EarlyCSE/GVN keep them in registers across guest accesses and
+  // DSE drops the EIP, retired-count and flag records that later instructions overwrite.
+  // Accesses get scope "cpu" or "guest" (scoped no-alias metadata) only when every pointer
+  // they use is known: the Cpu argument, guest memory, or private (allocas, constants).
+  void annotate_aliasing(llvm::Function& f) {
+    llvm::MDBuilder md(f.getContext());
+    llvm::MDNode* domain = md.createAnonymousAliasScopeDomain("emu");
+    llvm::MDNode* cpu_scope = md.createAnonymousAliasScope(domain, "cpu");
+    llvm::MDNode* guest_scope = md.createAnonymousAliasScope(domain, "guest");
+    llvm::MDNode* cpu_list = llvm::MDNode::get(f.getContext(), {cpu_scope});
+    llvm::MDNode* guest_list = llvm::MDNode::get(f.getContext(), {guest_scope});
+    const llvm::Argument* cpu = f.getArg(0);
+    for (llvm::BasicBlock& bb : f)
+      for (llvm::Instruction& inst : bb) {
+        std::vector<llvm::Value*> pointers;
+        if (auto* load = llvm::dyn_cast<llvm::LoadInst>(&inst)) {
+          pointers.push_back(load->getPointerOperand());
+        } else if (auto* store = llvm::dyn_cast<llvm::StoreInst>(&inst)) {
+          pointers.push_back(store->getPointerOperand());
+        } else if (auto* transfer = llvm::dyn_cast<llvm::MemTransferInst>(&inst)) {
+          pointers.push_back(transfer->getRawDest());
+          pointers.push_back(transfer->getRawSource());
+        } else if (auto* set = llvm::dyn_cast<llvm::MemSetInst>(&inst)) {
+          pointers.push_back(set->getRawDest());
+        } else {
+          continue;
+        }
+        bool any_cpu = false, any_guest = false, unknown = false;
+        for (llvm::Value* p : pointers) switch (region_of(p, cpu)) {
+            case Region::Cpu: any_cpu = true; break;
+            case Region::Guest: any_guest = true; break;
+            case Region::Private: break;
+            case Region::Unknown: unknown = true; break;
+          }
+        if (unknown || any_cpu == any_guest) continue;
+        inst.setMetadata(llvm::LLVMContext::MD_alias_scope, any_cpu ? cpu_list : guest_list);
+        inst.setMetadata(llvm::LLVMContext::MD_noalias, any_cpu ? guest_list : cpu_list);
+      }
+  }
+
+  // Keeps the CPU state a block uses in local variables (so in host registers) and writes it
+  // back only where something else may look: before a call (a slow path, a handler that is not
+  // inlined), before an access to the Cpu at a variable offset, and on the way out of the block
+  // (return, or the tail call into the next block). After any of these the locals are read
+  // again. A field is kept locally when every access to its bytes has the same offset and
+  // type; guest memory never holds the Cpu (annotate_aliasing's reasoning), and neither does
+  // any pointer the Cpu holds, so only these can see the Cpu's bytes.
+  // The Cpu fields a block keeps locally: the guest's general registers, EIP, the lazy-flag
+  // record (not EFLAGS' own bits, which the MMU's slow path reads for #AC) and the retired count.
+  // Offsets within Cpu: offsetof on a class with references is conditionally supported, and
+  // both compilers here support it.
+  struct ByteRange {
+    int64_t begin, end;
+  };
+  static std::vector<ByteRange> promotable_ranges() {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+    const int64_t state = offsetof(Cpu, s);
+    const int64_t flags = state + offsetof(CpuState, flags);
+    const int64_t retired = offsetof(Cpu, counters) + offsetof(CpuCounters, instructions);
+    return {
+        {state + int64_t(offsetof(CpuState, gpr)), state + int64_t(offsetof(CpuState, gpr) + sizeof(CpuState::gpr))},
+        {state + int64_t(offsetof(CpuState, eip)), state + int64_t(offsetof(CpuState, eip) + sizeof(u32))},
+        {flags + int64_t(offsetof(Flags, op)), flags + int64_t(sizeof(Flags))},
+        {retired, retired + int64_t(sizeof(u64))},
+    };
+#pragma GCC diagnostic pop
+  }
+
+  // Calls that neither read nor write the promoted fields, so need no write-back: the MMU's
+  // slow path (a TLB miss, MMIO, a fault) — the common call in a block.
+  static bool leaves_promoted_alone(const llvm::CallBase& call) {
+    const llvm::Function* callee = call.getCalledFunction();
+    return callee && callee->getName().contains("3Cpu11access_slow");
+  }
+
+  void promote_cpu_fields(llvm::Function& f) {
+    const llvm::DataLayout& dl = f.getParent()->getDataLayout();
+    llvm::Argument* cpu = f.getArg(0);
+    struct Field {
+      llvm::Type* type = nullptr;
+      bool written = false;
+      bool usable = true;
+      llvm::AllocaInst* local = nullptr;
+    };
+    std::map<int64_t, Field> fields;
+    // The Cpu offset of a load's or store's pointer when it is constant.
+    auto cpu_offset = [&](llvm::Value* pointer, int64_t& offset) {
+      llvm::APInt delta(64, 0);
+      if (pointer->stripAndAccumulateConstantOffsets(dl, delta, /*AllowNonInbounds=*/true) != cpu) return false;
+      offset = delta.getSExtValue();
+      return true;
+    };
+    // Whether a pointer may point into the Cpu: it is derived from the argument through
+    // offsets, selects or phis, or comes from somewhere that could (a call's result, say).
+    auto based_on_cpu = [&](llvm::Value* pointer) {
+      std::vector<llvm::Value*> work{pointer};
+      std::unordered_set<llvm::Value*> seen;
+      while (!work.empty()) {
+        llvm::Value* v = work.back();
+        work.pop_back();
+        if (!seen.insert(v).second) continue;
+        if (v == cpu) return true;
+        if (auto* gep = llvm::dyn_cast<llvm::GEPOperator>(v)) {
+          work.push_back(gep->getPointerOperand());
+        } else if (auto* cast = llvm::dyn_cast<llvm::BitCastOperator>(v)) {
+          work.push_back(cast->getOperand(0));
+        } else if (auto* select = llvm::dyn_cast<llvm::SelectInst>(v)) {
+          work.push_back(select->getTrueValue());
+          work.push_back(select->getFalseValue());
+        } else if (auto* phi = llvm::dyn_cast<llvm::PHINode>(v)) {
+          for (llvm::Value* in : phi->incoming_values()) work.push_back(in);
+        } else if (auto* load = llvm::dyn_cast<llvm::LoadInst>(v)) {
+          // A pointer read from the Cpu, a constant or guest memory does not point into the
+          // Cpu (it holds none into itself); one read from a local may (a captured reference).
+          const llvm::Value* from = llvm::getUnderlyingObject(load->getPointerOperand(), 12);
+          if (from != cpu && !llvm::isa<llvm::GlobalVariable>(from) && !llvm::isa<llvm::IntToPtrInst>(from) &&
+              !llvm::isa<llvm::ConstantExpr>(from))
+            return true;
+        } else if (llvm::isa<llvm::AllocaInst>(v) || llvm::isa<llvm::GlobalValue>(v) ||
+                   llvm::isa<llvm::IntToPtrInst>(v) || llvm::isa<llvm::ConstantExpr>(v) ||
+                   llvm::isa<llvm::ConstantPointerNull>(v)) {
+          // Not the Cpu: locals, constants, guest memory.
+        } else {
+          return true;
+        }
+      }
+      return false;
+    };
+    // The bytes of the Cpu a pointer at a variable offset may reach, [lo, hi), from the ranges
+    // of its indices (the TLB's index is masked, so its entries are a known range).
+    auto cpu_range = [&](llvm::Value* pointer, u64 size, int64_t& lo, int64_t& hi) {
+      int64_t constant = 0, variable = 0;
+      llvm::Value* v = pointer;
+      while (v != cpu) {
+        auto* gep = llvm::dyn_cast<llvm::GEPOperator>(v);
+        if (!gep) return false;
+        llvm::MapVector<llvm::Value*, llvm::APInt> indices;
+        llvm::APInt offset(64, 0);
+        if (!gep->collectOffset(dl, 64, indices, offset)) return false;
+        constant += offset.getSExtValue();
+        for (auto& [index, scale] : indices) {
+          const llvm::KnownBits known = llvm::computeKnownBits(index, dl);
+          if (!known.isNonNegative() || scale.isNegative() || known.getMaxValue().getActiveBits() > 32) return false;
+          variable += static_cast<int64_t>(known.getMaxValue().getZExtValue() * scale.getZExtValue());
+        }
+        v = gep->getPointerOperand();
+      }
+      lo = constant;
+      hi = constant + variable + static_cast<int64_t>(size);
+      return constant >= 0;
+    };
+    struct Ranged {
+      llvm::Instruction* inst;
+      int64_t lo, hi;
+    };
+    std::vector<Ranged> ranged;  // accesses at variable offsets, to fields maybe kept locally
+    std::vector<llvm::Instruction*> barriers;
+    for (llvm::BasicBlock& bb : f)
+      for (llvm::Instruction& inst : bb) {
+        llvm::Value* pointer = nullptr;
+        llvm::Type* type = nullptr;
+        bool simple = true;
+        if (auto* load = llvm::dyn_cast<llvm::LoadInst>(&inst)) {
+          pointer = load->getPointerOperand();
+          type = load->getType();
+          simple = load->isSimple();
+        } else if (auto* store = llvm::dyn_cast<llvm::StoreInst>(&inst)) {
+          pointer = store->getPointerOperand();
+          type = store->getValueOperand()->getType();
+          simple = store->isSimple();
+        } else if (auto* call = llvm::dyn_cast<llvm::CallBase>(&inst)) {
+          if (!call->mayReadOrWriteMemory() || leaves_promoted_alone(*call)) continue;
+          bool touches_cpu = !call->onlyAccessesArgMemory();
+          for (llvm::Value* arg : call->args())
+            if (arg->getType()->isPointerTy() && based_on_cpu(arg)) touches_cpu = true;
+          if (touches_cpu) barriers.push_back(&inst);
+          continue;
+        } else if (inst.mayReadOrWriteMemory()) {
+          barriers.push_back(&inst);  // atomics, fences
+          continue;
+        } else {
+          continue;
+        }
+        int64_t offset;
+        if (!cpu_offset(pointer, offset)) {
+          int64_t lo, hi;
+          if (cpu_range(pointer, dl.getTypeStoreSize(type), lo, hi))
+            ranged.push_back({&inst, lo, hi});
+          else if (based_on_cpu(pointer))
+            barriers.push_back(&inst);  // anywhere in the Cpu
+          continue;
+        }
+        Field& field = fields[offset];
+        if (!simple || !(type->isIntegerTy() || type->isPointerTy()) || (field.type && field.type != type))
+          field.usable = false;
+        field.type = type;
+        if (llvm::isa<llvm::StoreInst>(inst)) field.written = true;
+      }
+    // Fields whose bytes overlap another access's are left in memory.
+    for (auto it = fields.begin(); it != fields.end(); ++it) {
+      const int64_t end = it->first + static_cast<int64_t>(dl.getTypeStoreSize(it->second.type));
+      for (auto next = std::next(it); next != fields.end() && next->first < end; ++next)
+        it->second.usable = next->second.usable = false;
+    }
+    for (auto& [offset, field] : fields) {
+      const int64_t end = offset + static_cast<int64_t>(dl.getTypeStoreSize(field.type));
+      if (std::none_of(promotable_.begin(), promotable_.end(),
+                       [&](const ByteRange& r) { return r.begin <= offset && end <= r.end; }))
+        field.usable = false;
+    }
+    std::erase_if(fields, [](const auto& entry) { return !entry.second.usable; });
+    if (fields.empty()) return;
+    for (const Ranged& r : ranged) {
+      for (const auto& [offset, field] : fields)
+        if (offset < r.hi && r.lo < offset + static_cast<int64_t>(dl.getTypeStoreSize(field.type))) {
+          barriers.push_back(r.inst);
+          break;
+        }
+    }
+
+    llvm::IRBuilder<> b(&*f.getEntryBlock().getFirstInsertionPt());
+    auto field_pointer = [&](llvm::IRBuilder<>& builder, int64_t offset) {
+      return builder.CreateConstInBoundsGEP1_64(builder.getInt8Ty(), cpu, static_cast<u64>(offset));
+    };
+    for (auto& [offset, field] : fields) field.local = b.CreateAlloca(field.type);
+    auto reload = [&](llvm::IRBuilder<>& builder) {
+      for (auto& [offset, field] : fields)
+        builder.CreateStore(builder.CreateLoad(field.type, field_pointer(builder, offset)), field.local);
+    };
+    auto write_back = [&](llvm::IRBuilder<>& builder) {
+      for (auto& [offset, field] : fields)
+        if (field.written)
+          builder.CreateStore(builder.CreateLoad(field.type, field.local), field_pointer(builder, offset));
+    };
+    // Accesses to kept fields go to the locals.
+    for (llvm::BasicBlock& bb : f)
+      for (llvm::Instruction& inst : llvm::make_early_inc_range(bb)) {
+        int64_t offset;
+        if (auto* load = llvm::dyn_cast<llvm::LoadInst>(&inst)) {
+          if (!cpu_offset(load->getPointerOperand(), offset) || !fields.count(offset)) continue;
+          load->setOperand(0, fields[offset].local);
+          load->setMetadata(llvm::LLVMContext::MD_alias_scope, nullptr);
+          load->setMetadata(llvm::LLVMContext::MD_noalias, nullptr);
+        } else if (auto* store = llvm::dyn_cast<llvm::StoreInst>(&inst)) {
+          if (!cpu_offset(store->getPointerOperand(), offset) || !fields.count(offset)) continue;
+          store->setOperand(1, fields[offset].local);
+          store->setMetadata(llvm::LLVMContext::MD_alias_scope, nullptr);
+          store->setMetadata(llvm::LLVMContext::MD_noalias, nullptr);
+        }
+      }
+    reload(b);
+    for (llvm::Instruction* barrier : barriers) {
+      llvm::IRBuilder<> before(barrier);
+      write_back(before);
+      auto* call = llvm::dyn_cast<llvm::CallInst>(barrier);
+      if (call && call->isMustTailCall()) continue;      // followed by the return
+      if (llvm::isa<llvm::LoadInst>(barrier)) continue;  // a load changes nothing
+      llvm::IRBuilder<> after(barrier->getNextNode());
+      reload(after);
+    }
+    for (llvm::BasicBlock& bb : f)
+      if (auto* ret = llvm::dyn_cast<llvm::ReturnInst>(bb.getTerminator())) {
+        auto* previous = ret->getPrevNode();
+        auto* call = previous ? llvm::dyn_cast<llvm::CallInst>(previous) : nullptr;
+        if (call && call->isMustTailCall()) continue;  // written back before the call
+        llvm::IRBuilder<> before(ret);
+        write_back(before);
+      }
+  }
+
+  struct PromoteCpuState : llvm::PassInfoMixin<PromoteCpuState> {
+    Backend* backend;
+    llvm::PreservedAnalyses run(llvm::Function& f, llvm::FunctionAnalysisManager&) {
+      // Peephole passes run several times; the promotion runs at the first.
+      if (!f.getName().starts_with("emu_block_") || f.hasFnAttribute("emu-promoted"))
+        return llvm::PreservedAnalyses::all();
+      f.addFnAttr("emu-promoted");
+      backend->annotate_aliasing(f);
+      backend->promote_cpu_fields(f);
+      return llvm::PreservedAnalyses::none();
+    }
+  };
+
   void optimise(llvm::Module& m) {
     // DESIGN §3: a pass pipeline must be rebuilt per module.
     llvm::LoopAnalysisManager lam;
@@ -463,10 +851,14 @@ class Backend {
       prelude.addPass(llvm::GlobalDCEPass());
       prelude.run(m, mam);
     }
-    // Then LLVM's O2 pipeline over what is left. Measured on the interpreter benchmark's loops
-    // (tests/bench/interp_bench.cpp): O2 gave 557/442 MIPS, a trimmed pipeline (SROA, EarlyCSE,
-    // InstCombine, SimplifyCFG, GVN, DSE) 555/386 for half the optimisation time; code generation
-    // costs more than either.
+    // The CPU state is promoted once the first InstCombine has folded the decoded fields (loads
+    // from the instruction constants), so register numbers and operand offsets are constants;
+    // the passes after it (SROA, GVN, DSE) then work on the promoted form.
+    pb.registerPeepholeEPCallback([this](llvm::FunctionPassManager& fpm, llvm::OptimizationLevel) {
+      PromoteCpuState pass;
+      pass.backend = this;
+      fpm.addPass(std::move(pass));
+    });
     llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
     mpm.run(m, mam);
   }
@@ -502,10 +894,15 @@ class Backend {
   std::unique_ptr<llvm::orc::ThreadSafeContext> context_;
   std::unique_ptr<llvm::Module> library_;
   llvm::Function* step_ = nullptr;
+  llvm::Function* enter_ = nullptr;
+  llvm::Function* next_ = nullptr;
+  llvm::Function* loop_begin_ = nullptr;
+  llvm::Function* loop_again_ = nullptr;
   std::unique_ptr<llvm::TargetMachine> target_machine_;
   std::unique_ptr<llvm::orc::LLJIT> jit_;
   std::unordered_map<std::string, u64> sizes_;
   std::unordered_set<std::string> originally_local_;  // library functions that had local linkage
+  const std::vector<ByteRange> promotable_ = promotable_ranges();
   std::unordered_map<const llvm::GlobalValue*, std::vector<const llvm::GlobalValue*>> references_;
   std::FILE* perf_map_ = nullptr;
   u64 module_count_ = 0;
@@ -584,8 +981,8 @@ JitCompiler::~JitCompiler() {
 
 u32 JitCompiler::threshold() const { return impl_->options.force ? 0 : impl_->options.threshold; }
 
-void JitCompiler::hot(const Block& block) {
-  Request r{block.serial, 0, block.phys, block.eip, block.code32, block.insns};
+void JitCompiler::hot(const Block& block, const DispatchState& dispatch) {
+  Request r{block.serial, 0, block.phys, block.eip, block.code32, block.insns, &block, &dispatch};
   if (impl_->options.force) {
     JitCounters delta;
     std::vector<Request> one;
@@ -635,7 +1032,7 @@ JitCounters JitCompiler::counters() const {
 std::string JitCompiler::describe(const Interpreter& interpreter) const {
   const JitCounters c = counters();
   const InterpreterStats& s = interpreter.stats();
-  const u64 runs = s.compiled_runs + s.interpreted_runs;
+  const u64 retired = s.compiled_instructions + s.interpreted_instructions;
   char text[1024];
   std::snprintf(text, sizeof text,
                 "JIT (LLVM ORC, %s, threshold %u executions)\n"
@@ -643,8 +1040,9 @@ std::string JitCompiler::describe(const Interpreter& interpreter) const {
                 "  compile time        %.1f ms total, %.1f us per guest instruction (compile thread CPU)\n"
                 "  queue               %llu waiting; %llu installed, %llu dropped (block invalidated first)\n"
                 "  code size           %llu bytes\n"
-                "  block runs          %llu compiled, %llu interpreted (hit rate %.1f%%)\n"
-                "  guest instructions  %llu retired by compiled code\n"
+                "  block runs          %llu interpreted, %llu entries into compiled code (which goes on from\n"
+                "                      block to block by itself)\n"
+                "  guest instructions  %llu retired by compiled code, %llu interpreted (%.1f%% compiled)\n"
                 "  invalidations       %llu blocks (self-modifying code, flushes)\n",
                 impl_->options.force ? "force mode" : "background thread", threshold(),
                 static_cast<unsigned long long>(c.blocks_compiled), static_cast<unsigned long long>(c.modules),
@@ -653,8 +1051,10 @@ std::string JitCompiler::describe(const Interpreter& interpreter) const {
                 c.guest_instructions_compiled ? c.compile_ns / 1e3 / c.guest_instructions_compiled : 0.0,
                 static_cast<unsigned long long>(c.queued), static_cast<unsigned long long>(c.installed),
                 static_cast<unsigned long long>(c.stale), static_cast<unsigned long long>(c.code_bytes),
-                static_cast<unsigned long long>(s.compiled_runs), static_cast<unsigned long long>(s.interpreted_runs),
-                runs ? 100.0 * s.compiled_runs / runs : 0.0, static_cast<unsigned long long>(s.compiled_instructions),
+                static_cast<unsigned long long>(s.interpreted_runs), static_cast<unsigned long long>(s.compiled_runs),
+                static_cast<unsigned long long>(s.compiled_instructions),
+                static_cast<unsigned long long>(s.interpreted_instructions),
+                retired ? 100.0 * s.compiled_instructions / retired : 0.0,
                 static_cast<unsigned long long>(s.blocks_invalidated));
   return text;
 }

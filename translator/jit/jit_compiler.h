@@ -48,7 +48,7 @@ class JitCompiler final : public BlockCompiler {
   ~JitCompiler() override;
 
   u32 threshold() const override;
-  void hot(const Block& block) override;
+  void hot(const Block& block, const DispatchState& dispatch) override;
   void install_finished(Interpreter& interpreter) override;
 
   JitCounters counters() const;
