@@ -605,6 +605,7 @@ class Backend {
     const int64_t state = offsetof(Cpu, s);
     const int64_t flags = state + offsetof(CpuState, flags);
     const int64_t retired = offsetof(Cpu, counters) + offsetof(CpuCounters, instructions);
+    // The retired count comes last: promote_cpu_fields looks it up as back().
     return {
         {state + int64_t(offsetof(CpuState, gpr)), state + int64_t(offsetof(CpuState, gpr) + sizeof(CpuState::gpr))},
         {state + int64_t(offsetof(CpuState, eip)), state + int64_t(offsetof(CpuState, eip) + sizeof(u32))},
@@ -614,9 +615,11 @@ class Backend {
 #pragma GCC diagnostic pop
   }
 
-  // Calls that neither read nor write the promoted fields, so need no write-back: the MMU's
-  // slow path (a TLB miss, MMIO, a fault) — the common call in a block.
-  static bool leaves_promoted_alone(const llvm::CallBase& call) {
+  // Calls that write none of the promoted fields and read only the retired count: the MMU's
+  // slow path (a TLB miss, MMIO, a fault), the common call in a block. The count is written back
+  // before it (a device reached through MMIO may read the clock, which in deterministic mode is
+  // the retired count); nothing is read back after it.
+  static bool reads_only_retired_count(const llvm::CallBase& call) {
     const llvm::Function* callee = call.getCalledFunction();
     return callee && callee->getName().contains("3Cpu11access_slow");
   }
@@ -702,6 +705,7 @@ class Backend {
       int64_t lo, hi;
     };
     std::vector<Ranged> ranged;  // accesses at variable offsets, to fields maybe kept locally
+    std::vector<llvm::CallBase*> count_readers;
     std::vector<llvm::Instruction*> barriers;
     for (llvm::BasicBlock& bb : f)
       for (llvm::Instruction& inst : bb) {
@@ -717,7 +721,11 @@ class Backend {
           type = store->getValueOperand()->getType();
           simple = store->isSimple();
         } else if (auto* call = llvm::dyn_cast<llvm::CallBase>(&inst)) {
-          if (!call->mayReadOrWriteMemory() || leaves_promoted_alone(*call)) continue;
+          if (!call->mayReadOrWriteMemory()) continue;
+          if (reads_only_retired_count(*call)) {
+            count_readers.push_back(call);
+            continue;
+          }
           bool touches_cpu = !call->onlyAccessesArgMemory();
           for (llvm::Value* arg : call->args())
             if (arg->getType()->isPointerTy() && based_on_cpu(arg)) touches_cpu = true;
@@ -797,6 +805,12 @@ class Backend {
         }
       }
     reload(b);
+    const int64_t retired_count = promotable_.back().begin;
+    if (auto it = fields.find(retired_count); it != fields.end() && it->second.written)
+      for (llvm::CallBase* call : count_readers) {
+        llvm::IRBuilder<> before(call);
+        before.CreateStore(before.CreateLoad(it->second.type, it->second.local), field_pointer(before, retired_count));
+      }
     for (llvm::Instruction* barrier : barriers) {
       llvm::IRBuilder<> before(barrier);
       write_back(before);
@@ -1034,28 +1048,27 @@ std::string JitCompiler::describe(const Interpreter& interpreter) const {
   const InterpreterStats& s = interpreter.stats();
   const u64 retired = s.compiled_instructions + s.interpreted_instructions;
   char text[1024];
-  std::snprintf(text, sizeof text,
-                "JIT (LLVM ORC, %s, threshold %u executions)\n"
-                "  blocks compiled     %llu in %llu modules (%llu guest instructions), %llu failed\n"
-                "  compile time        %.1f ms total, %.1f us per guest instruction (compile thread CPU)\n"
-                "  queue               %llu waiting; %llu installed, %llu dropped (block invalidated first)\n"
-                "  code size           %llu bytes\n"
-                "  block runs          %llu interpreted, %llu entries into compiled code (which goes on from\n"
-                "                      block to block by itself)\n"
-                "  guest instructions  %llu retired by compiled code, %llu interpreted (%.1f%% compiled)\n"
-                "  invalidations       %llu blocks (self-modifying code, flushes)\n",
-                impl_->options.force ? "force mode" : "background thread", threshold(),
-                static_cast<unsigned long long>(c.blocks_compiled), static_cast<unsigned long long>(c.modules),
-                static_cast<unsigned long long>(c.guest_instructions_compiled),
-                static_cast<unsigned long long>(c.failures), c.compile_ns / 1e6,
-                c.guest_instructions_compiled ? c.compile_ns / 1e3 / c.guest_instructions_compiled : 0.0,
-                static_cast<unsigned long long>(c.queued), static_cast<unsigned long long>(c.installed),
-                static_cast<unsigned long long>(c.stale), static_cast<unsigned long long>(c.code_bytes),
-                static_cast<unsigned long long>(s.interpreted_runs), static_cast<unsigned long long>(s.compiled_runs),
-                static_cast<unsigned long long>(s.compiled_instructions),
-                static_cast<unsigned long long>(s.interpreted_instructions),
-                retired ? 100.0 * s.compiled_instructions / retired : 0.0,
-                static_cast<unsigned long long>(s.blocks_invalidated));
+  std::snprintf(
+      text, sizeof text,
+      "JIT (LLVM ORC, %s, threshold %u executions)\n"
+      "  blocks compiled     %llu in %llu modules (%llu guest instructions), %llu failed\n"
+      "  compile time        %.1f ms total, %.1f us per guest instruction (compile thread CPU)\n"
+      "  queue               %llu waiting; %llu installed, %llu dropped (block invalidated first)\n"
+      "  code size           %llu bytes\n"
+      "  block runs          %llu interpreted, %llu entries into compiled code (which goes on from\n"
+      "                      block to block by itself)\n"
+      "  guest instructions  %llu retired by compiled code, %llu interpreted (%.1f%% compiled)\n"
+      "  invalidations       %llu blocks (self-modifying code, flushes)\n",
+      impl_->options.force ? "force mode" : "background thread", threshold(),
+      static_cast<unsigned long long>(c.blocks_compiled), static_cast<unsigned long long>(c.modules),
+      static_cast<unsigned long long>(c.guest_instructions_compiled), static_cast<unsigned long long>(c.failures),
+      c.compile_ns / 1e6, c.guest_instructions_compiled ? c.compile_ns / 1e3 / c.guest_instructions_compiled : 0.0,
+      static_cast<unsigned long long>(c.queued), static_cast<unsigned long long>(c.installed),
+      static_cast<unsigned long long>(c.stale), static_cast<unsigned long long>(c.code_bytes),
+      static_cast<unsigned long long>(s.interpreted_runs), static_cast<unsigned long long>(s.compiled_runs),
+      static_cast<unsigned long long>(s.compiled_instructions),
+      static_cast<unsigned long long>(s.interpreted_instructions),
+      retired ? 100.0 * s.compiled_instructions / retired : 0.0, static_cast<unsigned long long>(s.blocks_invalidated));
   return text;
 }
 
