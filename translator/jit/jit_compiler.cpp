@@ -783,11 +783,6 @@ class Backend {
       for (auto& [offset, field] : fields)
         builder.CreateStore(builder.CreateLoad(field.type, field_pointer(builder, offset)), field.local);
     };
-    auto write_back = [&](llvm::IRBuilder<>& builder) {
-      for (auto& [offset, field] : fields)
-        if (field.written)
-          builder.CreateStore(builder.CreateLoad(field.type, field.local), field_pointer(builder, offset));
-    };
     // Accesses to kept fields go to the locals.
     for (llvm::BasicBlock& bb : f)
       for (llvm::Instruction& inst : llvm::make_early_inc_range(bb)) {
@@ -805,29 +800,83 @@ class Backend {
         }
       }
     reload(b);
-    const int64_t retired_count = promotable_.back().begin;
-    if (auto it = fields.find(retired_count); it != fields.end() && it->second.written)
-      for (llvm::CallBase* call : count_readers) {
-        llvm::IRBuilder<> before(call);
-        before.CreateStore(before.CreateLoad(it->second.type, it->second.local), field_pointer(before, retired_count));
-      }
-    for (llvm::Instruction* barrier : barriers) {
-      llvm::IRBuilder<> before(barrier);
-      write_back(before);
-      auto* call = llvm::dyn_cast<llvm::CallInst>(barrier);
-      if (call && call->isMustTailCall()) continue;      // followed by the return
-      if (llvm::isa<llvm::LoadInst>(barrier)) continue;  // a load changes nothing
-      llvm::IRBuilder<> after(barrier->getNextNode());
-      reload(after);
+
+    // A write-back stores only the fields that may differ from the Cpu's copy there: stored
+    // to since the function began or since the last write-back or reload on some path to it (a
+    // forward "maybe written" dataflow over the blocks). Unchanged fields cost nothing then,
+    // neither the store nor the load at entry that would feed it.
+    std::unordered_map<const llvm::Value*, unsigned> index_of;  // a field's local -> its bit
+    std::vector<Field*> by_index;
+    for (auto& [offset, field] : fields) {
+      index_of[field.local] = static_cast<unsigned>(by_index.size());
+      by_index.push_back(&field);
     }
-    for (llvm::BasicBlock& bb : f)
-      if (auto* ret = llvm::dyn_cast<llvm::ReturnInst>(bb.getTerminator())) {
-        auto* previous = ret->getPrevNode();
-        auto* call = previous ? llvm::dyn_cast<llvm::CallInst>(previous) : nullptr;
-        if (call && call->isMustTailCall()) continue;  // written back before the call
-        llvm::IRBuilder<> before(ret);
-        write_back(before);
+    const bool tracked = by_index.size() <= 64;
+    const u64 all = tracked && by_index.size() < 64 ? (u64{1} << by_index.size()) - 1 : ~u64{0};
+    const int64_t retired_count = promotable_.back().begin;
+    const auto count_field = fields.find(retired_count);
+    const u64 count_bit = count_field != fields.end() ? u64{1} << index_of[count_field->second.local] : 0;
+    std::unordered_set<const llvm::Instruction*> is_barrier(barriers.begin(), barriers.end());
+    std::unordered_set<const llvm::Instruction*> is_count_reader(count_readers.begin(), count_readers.end());
+    // What an instruction does to the mask of fields that may differ from memory.
+    auto step = [&](const llvm::Instruction& inst, u64 mask) {
+      if (auto* store = llvm::dyn_cast<llvm::StoreInst>(&inst)) {
+        auto it = index_of.find(store->getPointerOperand());
+        if (it != index_of.end()) mask |= tracked ? u64{1} << it->second : all;
+      } else if (is_count_reader.count(&inst)) {
+        mask &= ~count_bit;
+      } else if (is_barrier.count(&inst)) {
+        mask = 0;  // written back, and read again unless it only reads
       }
+      return mask;
+    };
+    std::unordered_map<const llvm::BasicBlock*, u64> in, out;
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (llvm::BasicBlock& bb : f) {
+        u64 mask = 0;
+        for (const llvm::BasicBlock* pred : llvm::predecessors(&bb)) mask |= out[pred];
+        in[&bb] = mask;
+        for (const llvm::Instruction& inst : bb) mask = step(inst, mask);
+        if (out[&bb] != mask) {
+          out[&bb] = mask;
+          changed = true;
+        }
+      }
+    }
+    auto write_back_dirty = [&](llvm::IRBuilder<>& builder, u64 mask) {
+      for (std::size_t k = 0; k < by_index.size(); ++k)
+        if (by_index[k]->written && (mask & (tracked ? u64{1} << k : all))) {
+          const Field& field = *by_index[k];
+          const int64_t offset = std::next(fields.begin(), static_cast<std::ptrdiff_t>(k))->first;
+          builder.CreateStore(builder.CreateLoad(field.type, field.local), field_pointer(builder, offset));
+        }
+    };
+    for (llvm::BasicBlock& bb : f) {
+      u64 mask = in[&bb];
+      for (llvm::Instruction& inst : llvm::make_early_inc_range(bb)) {
+        const u64 before_mask = mask;
+        mask = step(inst, mask);
+        if (is_count_reader.count(&inst)) {
+          llvm::IRBuilder<> before(&inst);
+          write_back_dirty(before, before_mask & count_bit);
+        } else if (is_barrier.count(&inst)) {
+          llvm::IRBuilder<> before(&inst);
+          write_back_dirty(before, before_mask);
+          auto* call = llvm::dyn_cast<llvm::CallInst>(&inst);
+          if (call && call->isMustTailCall()) continue;   // followed by the return
+          if (llvm::isa<llvm::LoadInst>(inst)) continue;  // a load changes nothing
+          llvm::IRBuilder<> after(inst.getNextNode());
+          reload(after);
+        } else if (auto* ret = llvm::dyn_cast<llvm::ReturnInst>(&inst)) {
+          auto* previous = ret->getPrevNode();
+          auto* call = previous ? llvm::dyn_cast<llvm::CallInst>(previous) : nullptr;
+          if (call && call->isMustTailCall()) continue;  // written back before the call
+          llvm::IRBuilder<> before(ret);
+          write_back_dirty(before, before_mask);
+        }
+      }
+    }
   }
 
   struct PromoteCpuState : llvm::PassInfoMixin<PromoteCpuState> {
