@@ -113,9 +113,9 @@ struct InterpreterStats {
   u64 blocks_invalidated = 0;
   u64 block_lookups = 0;
   u64 instructions_decoded = 0;
-  u64 chained = 0;           // block transitions that followed a link
-  u64 interpreted_runs = 0;  // block executions by the interpreter
-  u64 compiled_runs = 0;     // entries into compiled code (tier 1) from the dispatcher
+  u64 chained = 0;                   // block transitions that followed a link
+  u64 interpreted_runs = 0;          // block executions by the interpreter
+  u64 compiled_runs = 0;             // entries into compiled code (tier 1) from the dispatcher
   u64 compiled_instructions = 0;     // retired by compiled code (which chains between blocks)
   u64 interpreted_instructions = 0;  // retired by the interpreter
 };
@@ -156,6 +156,7 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
   bool install(u64 serial, u32 phys, bool code32, CompiledBlock code);
 
   const InterpreterStats& stats() const { return stats_; }
+  const DispatchState& dispatch_state() const { return dispatch_; }
   std::size_t cached_blocks() const { return blocks_.size(); }
 
   static constexpr unsigned kMaxBlockInsns = 64;

@@ -76,6 +76,7 @@ struct Result {
   u32 phys;
   bool code32;
   CompiledBlock code;
+  const DispatchState* dispatch;  // whose interpreter the code is for (it reads its state)
 };
 
 // Host (x86-64) code as text, one instruction per line, for -d jit.
@@ -238,7 +239,7 @@ class Backend {
       }
     }
     for (const Request& r : batch) {
-      Result res{r.serial, r.phys, r.code32, nullptr};
+      Result res{r.serial, r.phys, r.code32, nullptr, r.dispatch};
       if (error.empty()) {
         auto sym = jit_->lookup(entry_name(r));
         if (sym) {
@@ -1067,10 +1068,16 @@ void JitCompiler::hot(const Block& block, const DispatchState& dispatch) {
 }
 
 void JitCompiler::install_finished(Interpreter& interpreter) {
+  // Several interpreters may share one compiler (the tests' machines): each installs only the
+  // code made for its own blocks, which reads its own dispatch state and links.
   std::vector<Result> done;
   {
     std::lock_guard lock(impl_->mutex);
-    done.swap(impl_->finished);
+    std::vector<Result> others;
+    for (Result& r : impl_->finished) (r.dispatch == &interpreter.dispatch_state() ? done : others).push_back(r);
+    impl_->finished.swap(others);
+    // Code left for another interpreter waits for that one's next install (in force mode each
+    // installs right after compiling; the emu binary has one interpreter).
     impl_->any_finished->store(false, std::memory_order_relaxed);
   }
   u64 installed = 0, stale = 0;
