@@ -300,8 +300,8 @@ void Cpu::load_segment_real(Seg seg, u16 selector) {
     c.limit = 0xFFFF;
     c.attrs = desc::kPresent | desc::kNonSystem | desc::kWritable | desc::kAccessed | (3 << 5) |
               (seg == Seg::CS ? desc::kCode : 0);
-    c.refresh_bounds();
   }
+  c.refresh_bounds();
 }
 
 bool Cpu::load_segment(Seg seg, u16 selector) {

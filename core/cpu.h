@@ -156,6 +156,9 @@ class Cpu {
   // Checks that `len` bytes at `offset` through segment `s` may be read or written.
   bool check_segment(Seg s, u32 offset, u32 len, bool write) {
     const SegmentCache& c = s_seg(s);
+    // The common case first: in a flat writable data segment only a wrap past 4 GiB faults.
+    if (c.flat && offset <= 0xFFFFFFFFu - (len - 1)) [[likely]]
+      return true;
     // offset .. offset+len-1 must lie in [lo, hi]; written so that no sum overflows.
     if (offset < c.lo || offset > c.hi || c.hi - offset < len - 1 || !c.usable) [[unlikely]]
       return segment_fault(s);
@@ -185,7 +188,8 @@ class Cpu {
   // takes the slow path, which makes the full check: whether it faults must not depend on what
   // the TLB happens to hold. Every other access may use the TLB.
   bool may_alignment_fault(u32 lin, unsigned size) const {
-    return user_ && (lin & (size - 1)) && (s.flags.bits & eflags::AC);
+    // EFLAGS.AC first: it is almost always clear, so the fast path tests one bit.
+    return (s.flags.bits & eflags::AC) && user_ && (lin & (size - 1));
   }
   template <typename T>
   bool read_linear(u32 lin, T& out) {

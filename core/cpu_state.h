@@ -44,6 +44,10 @@ struct SegmentCache {
   u32 lo = 0;
   u32 hi = 0xFFFF;
   bool usable = true;  // false for a null selector in protected mode: any access faults
+  // Derived by refresh_bounds() too: a usable, writable data segment whose offsets span 4 GiB
+  // (the flat model every 32-bit OS uses), where only an access wrapping past 4 GiB faults
+  // whatever the mode. Whoever changes usable, limit or attrs calls refresh_bounds().
+  bool flat = false;
 
   bool big() const { return attrs & desc::kBig; }
   u8 dpl() const { return desc::dpl(attrs); }
@@ -57,6 +61,7 @@ struct SegmentCache {
       lo = 0;
       hi = limit;
     }
+    flat = usable && data && (attrs & desc::kWritable) && lo == 0 && hi == 0xFFFFFFFFu;
   }
 };
 

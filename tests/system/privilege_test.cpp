@@ -161,6 +161,42 @@ TEST_CASE("system: protection faults carry the SDM's error codes") {
   }
 }
 
+// check_segment's fast path for flat writable data segments (SegmentCache::flat) must fault
+// exactly where the full check does.
+TEST_CASE("system: flat data segments: a wrap past 4 GiB, a read-only segment, a nulled DS") {
+  struct Case {
+    const char* name;
+    const char* code;
+    u32 fault_offset;  // of the faulting instruction in `code`
+  };
+  const Case cases[] = {
+      {"dword read wrapping past 4 GiB", "mov eax, [0xFFFFFFFE]", 0},
+      {"word write wrapping past 4 GiB", "mov word [0xFFFFFFFF], ax", 0},
+      {"write through a flat read-only data segment", "mov ax, 0x50\n mov es, ax\n mov [es:0x100], eax", 6},
+      {"read through DS after it was loaded with null", "xor eax, eax\n mov ds, ax\n mov eax, [0x100]", 4},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    SystemMachine m;
+    m.protected_flat32();
+    CHECK(m.cpu.s.sreg(Seg::DS).flat);
+    m.set_gdt_entry(0x50, TestMachine::descriptor(0, 0xFFFFF, 0xC091));  // data, read-only, 4 GiB
+    install_gp_recorder(m);
+    CHECK(m.run_asm(std::string(c.code) + "\n hlt") == StopReason::Halted);
+    CHECK(m.read32(0x5040) == 0);
+    CHECK(m.read32(0x5044) == SystemMachine::kCodeBase + c.fault_offset);
+  }
+  // The last byte below 4 GiB is an ordinary access.
+  SystemMachine m;
+  m.protected_flat32();
+  install_gp_recorder(m);
+  m.write32(0x5040, 0xDEAD);
+  CHECK(m.run_asm("mov al, [0xFFFFFFFF]\n mov dword [0x5048], 1\n hlt") == StopReason::Halted);
+  CHECK(m.read32(0x5048) == 1);
+  CHECK(m.read32(0x5040) == 0xDEAD);
+  CHECK_FALSE(m.cpu.s.sreg(Seg::CS).flat);  // code: not writable
+}
+
 TEST_CASE("system: a not-present segment raises #NP(selector)") {
   SystemMachine m;
   m.protected_flat32();

@@ -58,6 +58,7 @@ void null_inaccessible_segments(Cpu& c) {
     if (!conforming_code && sc.dpl() < c.s.cpl) {
       sc.selector = 0;
       sc.usable = false;
+      sc.refresh_bounds();
     }
   }
 }

@@ -4,6 +4,7 @@
 //
 // The CPL-0 rule of privileged rows is applied by the VMM gate (select.cpp) before these run.
 #include <optional>
+
 #include "translator/semantics/semantics.h"
 
 namespace emu::sem {
@@ -84,6 +85,7 @@ Status lldt(Cpu& c, const DecodedInsn& i) {
   if ((selector & 0xFFFC) == 0) {
     c.s.ldtr.selector = selector;
     c.s.ldtr.usable = false;
+    c.s.ldtr.refresh_bounds();
     return Status::Ok;
   }
   if (selector & 4) return c.raise(kGP, selector & 0xFFFC);
