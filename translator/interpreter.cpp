@@ -38,6 +38,7 @@ void Interpreter::code_written(u32 paddr, u32 len) {
   auto it = blocks_by_page_.find(page);
   if (it == blocks_by_page_.end()) return;
   auto& list = it->second;
+  bool dropped = false;
   // Drop exactly the blocks whose bytes overlap the write.
   for (std::size_t k = 0; k < list.size();) {
     Block* b = list[k];
@@ -47,6 +48,7 @@ void Interpreter::code_written(u32 paddr, u32 len) {
       continue;
     }
     b->valid = false;
+    dropped = true;
     ++stats_.blocks_invalidated;
     ++dispatch_.cache_generation;
     cpu_.code_changed = true;
@@ -71,7 +73,21 @@ void Interpreter::code_written(u32 paddr, u32 len) {
   if (list.empty()) {
     blocks_by_page_.erase(it);
     cpu_.bus.set_code_page(page, false);
+    return;
   }
+  // A region's code holds copies of all its members, which lie on one page: any of them may
+  // just have been dropped, so the page's regions go too (their blocks become hot again).
+  if (dropped)
+    for (Block* b : list)
+      if (b->region_size > 1) release_from_region(*b);
+}
+
+void Interpreter::release_from_region(Block& b) {
+  b.compiled = nullptr;
+  b.region = 0;
+  b.region_size = 0;
+  b.region_member = 0;
+  b.executions = 0;
 }
 
 void Interpreter::retire_invalidated() { graveyard_.clear(); }
@@ -289,6 +305,7 @@ u64 Interpreter::execute_compiled(Block*& b, u64 budget) {
   const u64 before = c.counters.instructions;
   dispatch_.budget_end = before + budget;
   dispatch_.last_block = b;
+  dispatch_.entry_member = b->region_member;
   const u32 r = b->compiled(&c);
   // The code may have chained into other blocks; the last one it finished is where the
   // dispatcher's links continue from.
@@ -300,11 +317,67 @@ u64 Interpreter::execute_compiled(Block*& b, u64 budget) {
   return retired + 1;  // the fault is charged to the budget, as in execute()
 }
 
-bool Interpreter::install(u64 serial, u32 phys, bool code32, CompiledBlock code) {
+Block* Interpreter::cached_block(u64 serial, u32 phys, bool code32) {
   auto it = blocks_.find(block_key(phys, code32));
-  if (it == blocks_.end() || it->second->serial != serial || !it->second->valid) return false;
-  it->second->compiled = code;
+  if (it == blocks_.end() || it->second->serial != serial || !it->second->valid) return nullptr;
+  return it->second.get();
+}
+
+bool Interpreter::install(const std::vector<BlockId>& members, bool code32, CompiledBlock code) {
+  const u64 region = members[0].serial;
+  std::vector<Block*> blocks;
+  for (const BlockId& m : members) {
+    Block* b = cached_block(m.serial, m.phys, code32);
+    if (b && b->region == region) blocks.push_back(b);
+  }
+  if (blocks.size() != members.size()) {
+    for (Block* b : blocks) release_from_region(*b);
+    return false;
+  }
+  for (u32 k = 0; k < blocks.size(); ++k) {
+    blocks[k]->compiled = code;
+    blocks[k]->region_member = k;
+  }
   return true;
+}
+
+Region Interpreter::form_region(Block& hot) {
+  const SegmentCache& cs = cpu_.s.sreg(Seg::CS);
+  Region r;
+  r.cs_base = cs.base;
+  r.members.push_back({&hot, cpu_.s.eip});
+  hot.region = hot.serial;
+  hot.region_size = 1;
+  const u32 page = hot.phys & ~0xFFFu;
+  // Only a block that lies on one page may be in a region with others (they share that page).
+  if (hot.phys_end_page != page) return r;
+  // A member must have run often on its own account, not only be a side exit taken once.
+  const u64 min_executions = compiler_->threshold() / 2;
+  unsigned insns = static_cast<unsigned>(hot.insns.size());
+  // Breadth first along the links, which name the blocks that followed each one lately. A link
+  // is taken only while it holds (the same tests as linked_block), and the target's address
+  // must be on the hot block's page at the same offset: then wherever the region runs with this
+  // CS base and the members' EIPs, each member's code is where the region found it.
+  std::vector<Block*> found{&hot};
+  for (std::size_t k = 0; k < found.size(); ++k) {
+    for (const Block::Link& l : found[k]->links) {
+      Block* t = l.target;
+      if (!t || !t->valid || t->region || t->code32 != hot.code32 || l.cs_base != r.cs_base || l.user != cpu_.user() ||
+          l.tlb_generation != cpu_.tlb_generation() || l.cache_generation != dispatch_.cache_generation)
+        continue;
+      if ((t->phys & ~0xFFFu) != page || t->phys_end_page != page || l.eip - r.members[0].eip != t->phys - hot.phys)
+        continue;
+      if (t->executions < min_executions || found.size() >= kMaxRegionBlocks ||
+          insns + t->insns.size() > kMaxRegionInsns)
+        continue;
+      t->region = hot.serial;
+      found.push_back(t);
+      r.members.push_back({t, l.eip});
+      insns += static_cast<unsigned>(t->insns.size());
+    }
+  }
+  for (Block* b : found) b->region_size = static_cast<u32>(found.size());
+  return r;
 }
 
 void Interpreter::single_step_trap() {
@@ -380,9 +453,8 @@ StopReason Interpreter::run(u64 max_instructions) {
       continue;
     }
     u64 used;
-    if (compiler_ && !b->compiled && !b->compile_requested && b->valid && b->executions >= compiler_->threshold()) {
-      b->compile_requested = true;
-      compiler_->hot(*b, dispatch_);
+    if (compiler_ && !b->region && b->valid && b->executions >= compiler_->threshold()) {
+      compiler_->hot(form_region(*b), dispatch_);
       if (compiler_->has_finished()) compiler_->install_finished(*this);
     }
     if (b->compiled && budget >= b->insns.size() && !observer_ && !check_breakpoints) {

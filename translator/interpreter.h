@@ -35,6 +35,26 @@ struct DispatchState {
   u64 budget_end = 0;        // compiled code starts no block that would retire past this count
   bool stop_requested = false;
   const Block* last_block = nullptr;  // the last block compiled code ran to its end
+  // Which member of its region the code about to be called starts at (Block::region_member).
+  u32 entry_member = 0;
+  // Block-to-block transitions made by compiled code itself (for `info jit`): inside a region's
+  // function, and from one compiled function into another by a tail call.
+  u64 region_transitions = 0;
+  u64 chained_transitions = 0;
+};
+
+// What tier 1 compiles as one function: a hot block and the blocks that followed it while it
+// ran hot, as far as they lie on its page (so its mapping is theirs too), ran often themselves
+// and belong to no other region. Every member's `compiled` is the region's function, entered at
+// that member. Inside it a member goes straight on to another with the guest registers kept in
+// host registers; anything else leaves as a single block does.
+struct Region {
+  struct Member {
+    const Block* block = nullptr;
+    u32 eip = 0;  // EIP it starts at, with CS.base `cs_base`
+  };
+  std::vector<Member> members;  // members[0] is the block that became hot
+  u32 cs_base = 0;
 };
 
 // What the interpreter sees of the JIT: it reports hot blocks and installs finished code.
@@ -43,9 +63,9 @@ class BlockCompiler {
   virtual ~BlockCompiler() = default;
   // Executions after which a block is hot (0: before its first run, the force mode).
   virtual u32 threshold() const = 0;
-  // `block` is hot: compile a copy of it (now, or later on another thread). The code may read
-  // `dispatch` (the interpreter's) and `block`'s links while it runs.
-  virtual void hot(const Block& block, const DispatchState& dispatch) = 0;
+  // `region`'s entry is hot: compile a copy of the region (now, or later on another thread).
+  // The code may read `dispatch` (the interpreter's) and its blocks' links while it runs.
+  virtual void hot(const Region& region, const DispatchState& dispatch) = 0;
   // Whether compiled code is waiting for install_finished(); cheap enough to ask every block.
   bool has_finished() const { return finished_.load(std::memory_order_acquire); }
   // Hands finished code to interpreter.install().
@@ -66,7 +86,10 @@ struct Block {
   u64 serial = 0;  // unique per built block, so compiled code finds the very block it was made from
   std::vector<DecodedInsn> insns;
   CompiledBlock compiled = nullptr;
-  bool compile_requested = false;
+  u32 region_member = 0;  // where in its region `compiled` starts (DispatchState::entry_member)
+  // A region holds this block: queued (compiled == nullptr) or compiled. Its hot block's serial.
+  u64 region = 0;
+  u32 region_size = 0;  // blocks in that region
 
   // Block chaining: the blocks that followed this one last time, so the dispatcher can skip
   // the address translation and the cache lookup. A link holds only while nothing it assumed
@@ -151,18 +174,32 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
   // Tier 1: hot blocks go to `compiler` (nullptr: interpret everything). Compiled code is not
   // used while an observer or breakpoints are set, so tracing and debugging see every instruction.
   void set_compiler(BlockCompiler* compiler) { compiler_ = compiler; }
-  // Installs compiled code for the block built as `serial` at (phys, code32), if it is still
-  // cached; false if it was invalidated or replaced meanwhile.
-  bool install(u64 serial, u32 phys, bool code32, CompiledBlock code);
+  // Installs a region's compiled code in its members, given as (serial, phys), the first the
+  // block that became hot, if they are all still cached; false if one was invalidated or
+  // replaced meanwhile (then the others are free to become hot again).
+  struct BlockId {
+    u64 serial;
+    u32 phys;
+  };
+  bool install(const std::vector<BlockId>& members, bool code32, CompiledBlock code);
 
   const InterpreterStats& stats() const { return stats_; }
   const DispatchState& dispatch_state() const { return dispatch_; }
   std::size_t cached_blocks() const { return blocks_.size(); }
 
   static constexpr unsigned kMaxBlockInsns = 64;
+  // Region size limits: LLVM's time grows with the function, and so does the compile latency.
+  static constexpr unsigned kMaxRegionBlocks = 8;
+  static constexpr unsigned kMaxRegionInsns = 80;
 
  private:
   Block* lookup_or_build();
+  // The region to compile for the hot block `hot`, which CS:EIP points at; marks its members.
+  Region form_region(Block& hot);
+  // Frees `b` from its region (dropped or never installed): it may become hot again.
+  void release_from_region(Block& b);
+  // The cached, valid block built as `serial` at (phys, code32), or nullptr.
+  Block* cached_block(u64 serial, u32 phys, bool code32);
   // The block at CS:EIP, through `from`'s links when they still hold.
   Block* next_block(Block* from);
   // `from`'s link to the block at CS:EIP when it still holds, else nullptr (no lookup, no build).

@@ -68,7 +68,8 @@ struct Outcome {
   std::vector<u8> data;
 };
 
-Outcome run(const std::vector<u8>& code, const u32 (&regs)[8], jit::JitCompiler* compiler) {
+Outcome run(const std::vector<u8>& code, const u32 (&regs)[8], jit::JitCompiler* compiler,
+            DispatchState* dispatch = nullptr) {
   TestMachine m;
   m.interp.set_compiler(compiler);
   m.protected_flat32();
@@ -84,7 +85,49 @@ Outcome run(const std::vector<u8>& code, const u32 (&regs)[8], jit::JitCompiler*
   o.eflags = m.cpu.s.flags.value();
   o.instructions = m.cpu.counters.instructions;
   o.data.assign(m.bus.ram() + kData, m.bus.ram() + kData + 4096);
+  if (dispatch) *dispatch = m.interp.dispatch_state();
   return o;
+}
+
+void check_same(const Outcome& interpreted, const Outcome& compiled) {
+  for (int r = 0; r < 8; ++r) CHECK(interpreted.gpr[r] == compiled.gpr[r]);
+  CHECK(interpreted.eip == compiled.eip);
+  CHECK(interpreted.eflags == compiled.eflags);
+  CHECK(interpreted.instructions == compiled.instructions);
+  CHECK(interpreted.data == compiled.data);
+}
+
+// A loop of several blocks on one page: a branch inside, a call to a function and its return,
+// and a memory operand. Compiled on the CPU thread once a block has run 50 times, so the
+// blocks that followed it are linked and hot and form a region.
+const char* const kRegionLoop = R"(
+  mov ecx, 3000
+top:
+  test ecx, 1
+  jz even
+  add eax, ecx
+  call twice
+  jmp next
+even:
+  xor edx, ecx
+  add [ebx+8], edx
+next:
+  dec ecx
+  jnz top
+  hlt
+twice:
+  lea esi, [esi+eax*2]
+  ret
+)";
+
+std::unique_ptr<jit::JitCompiler> synchronous_compiler(u32 threshold) {
+  jit::JitOptions options;
+  options.synchronous = true;
+  options.threshold = threshold;
+  std::string error;
+  auto compiler = jit::JitCompiler::create(options, error);
+  REQUIRE_MESSAGE(compiler, error);
+  return compiler;
 }
 
 }  // namespace
@@ -107,13 +150,55 @@ TEST_CASE("jit: compiled blocks agree with the interpreter on random integer pro
     const Outcome interpreted = run(code, regs, nullptr);
     const Outcome compiled = run(code, regs, compiler.get());
     INFO("program ", p, ":\n", source);
-    for (int r = 0; r < 8; ++r) CHECK(interpreted.gpr[r] == compiled.gpr[r]);
-    CHECK(interpreted.eip == compiled.eip);
-    CHECK(interpreted.eflags == compiled.eflags);
-    CHECK(interpreted.instructions == compiled.instructions);
-    CHECK(interpreted.data == compiled.data);
+    check_same(interpreted, compiled);
   }
   const jit::JitCounters c = compiler->counters();
   CHECK(c.failures == 0);
   CHECK(c.blocks_compiled >= static_cast<u64>(programs));
+}
+
+TEST_CASE("jit: a region of several blocks (branch, call, return) agrees with the interpreter") {
+  const auto compiler = synchronous_compiler(50);
+  const std::vector<u8> code = test::assemble(kRegionLoop, 32, TestMachine::kCodeBase);
+  const u32 regs[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  DispatchState dispatch;
+  const Outcome interpreted = run(code, regs, nullptr);
+  const Outcome compiled = run(code, regs, compiler.get(), &dispatch);
+  check_same(interpreted, compiled);
+  CHECK(compiled.instructions > 20'000);  // ran to its HLT
+  const jit::JitCounters c = compiler->counters();
+  CHECK(c.failures == 0);
+  CHECK(c.regions >= 1);
+  CHECK(c.region_blocks >= 3);
+  // Most block-to-block steps happened inside a region's function.
+  CHECK(dispatch.region_transitions > 5'000);
+}
+
+TEST_CASE("jit: a region whose member is rewritten mid-loop runs the new code, as the interpreter does") {
+  // After 2,000 iterations the loop patches the immediate of an instruction in another of its
+  // blocks: the region, compiled long before, must be dropped at once.
+  const char* const source = R"(
+  mov ecx, 3000
+top:
+  cmp ecx, 1000
+  jne body
+  mov byte [patch+2], 7
+body:
+  test ecx, 1
+  jz next
+patch:
+  add eax, 1
+next:
+  dec ecx
+  jnz top
+  hlt
+)";
+  const auto compiler = synchronous_compiler(50);
+  const std::vector<u8> code = test::assemble(source, 32, TestMachine::kCodeBase);
+  const u32 regs[8] = {};
+  const Outcome interpreted = run(code, regs, nullptr);
+  const Outcome compiled = run(code, regs, compiler.get());
+  check_same(interpreted, compiled);
+  CHECK(interpreted.gpr[EAX] == 1000 + 500 * 7);
+  CHECK(compiler->counters().regions >= 1);
 }

@@ -42,12 +42,14 @@ extern "C" [[gnu::always_inline]] bool emu_jit_enter(const emu::Cpu& c, const em
   return c.counters.instructions + length <= d.budget_end;
 }
 
-// A block that jumps back to its own start loops inside its compiled code. What the dispatcher
-// would otherwise check again through its link (translator/interpreter.h, linked_block) is
-// that nothing the block was found with has changed since the loop began: the code segment,
-// the privilege the code was fetched with, the TLB (so the same physical code) and the block
-// cache (so the same, still valid, block).
-struct LoopContext {
+// Inside a region's function (translator/interpreter.h, Region) one member goes straight on to
+// another. What the dispatcher would check again through a link (linked_block) is covered in
+// two parts: once at the function's entry, that CS.base and EIP are those the region found the
+// member with and the CS limit covers every member (then each member's code is where the region found
+// it: same linear address, same page); and at every step, that nothing the members were found
+// with has changed since: the code segment, the privilege the code was fetched with, the TLB
+// (the same physical code) and the block cache (the same, still valid, blocks).
+struct RegionContext {
   emu::u32 cs_base;
   emu::u32 cs_limit;
   emu::u16 cs_attrs;
@@ -56,24 +58,45 @@ struct LoopContext {
   emu::u64 cache_generation;
 };
 
-static_assert(sizeof(LoopContext) <= 32 && alignof(LoopContext) <= 8);  // the JIT allocates 32 bytes
+static_assert(sizeof(RegionContext) <= 32 && alignof(RegionContext) <= 8);  // the JIT allocates 32 bytes
 
-extern "C" [[gnu::always_inline]] void emu_jit_loop_begin(const emu::Cpu& c, const emu::DispatchState& d,
-                                                          LoopContext& out) {
+extern "C" [[gnu::always_inline]] void emu_jit_region_begin(const emu::Cpu& c, const emu::DispatchState& d,
+                                                            RegionContext& out) {
   const emu::SegmentCache& cs = c.s.sreg(emu::Seg::CS);
   out = {cs.base, cs.limit, cs.attrs, c.user(), c.tlb_generation(), d.cache_generation};
 }
 
-// After `block` (starting at EIP `start`) ended normally: whether it runs again at once.
-extern "C" [[gnu::always_inline]] bool emu_jit_loop_again(const emu::Cpu& c, const emu::Block& block,
-                                                          const emu::DispatchState& d, const LoopContext& at_begin,
-                                                          emu::u32 start) {
+// At the function's entry, at the member that starts at `entry_eip`: whether the region's
+// members may follow each other here. When not, that member still runs, and leaves as a single
+// block does.
+extern "C" [[gnu::always_inline]] bool emu_jit_region_entry_ok(const emu::Cpu& c, emu::u32 entry_eip, emu::u32 cs_base,
+                                                               emu::u32 last_eip) {
+  const emu::SegmentCache& cs = c.s.sreg(emu::Seg::CS);
+  return c.s.eip == entry_eip && cs.base == cs_base && last_eip <= cs.limit;
+}
+
+// After the member `block` ended normally: whether the next block may start here, if it is a
+// member (the caller then compares EIP with the members').
+extern "C" [[gnu::always_inline]] bool emu_jit_region_continue(const emu::Cpu& c, const emu::Block& block,
+                                                               const emu::DispatchState& d,
+                                                               const RegionContext& at_begin) {
   using namespace emu;
   const SegmentCache& cs = c.s.sreg(Seg::CS);
-  return c.s.eip == start && cs.base == at_begin.cs_base && cs.limit == at_begin.cs_limit &&
-         cs.attrs == at_begin.cs_attrs && c.user() == at_begin.user && c.tlb_generation() == at_begin.tlb_generation &&
+  return cs.base == at_begin.cs_base && cs.limit == at_begin.cs_limit && cs.attrs == at_begin.cs_attrs &&
+         c.user() == at_begin.user && c.tlb_generation() == at_begin.tlb_generation &&
          d.cache_generation == at_begin.cache_generation && may_run_next(c, block, d);
 }
+
+// The step from the member `block` to another member, as the dispatcher would record it.
+extern "C" [[gnu::always_inline]] void emu_jit_region_step(emu::DispatchState& d, const emu::Block& block) {
+  d.last_block = &block;
+  ++d.region_transitions;
+}
+
+extern "C" [[gnu::always_inline]] emu::u32 emu_jit_eip(const emu::Cpu& c) { return c.s.eip; }
+
+// At a region's entry: the member to start at (set by whoever calls the code).
+extern "C" [[gnu::always_inline]] emu::u32 emu_jit_entry_member(const emu::DispatchState& d) { return d.entry_member; }
 
 // After `block` ended normally: the compiled code of the block to run next, or nullptr to
 // return to the dispatcher (an event to handle, no valid link, or the next block not compiled).
@@ -83,5 +106,8 @@ extern "C" [[gnu::always_inline]] emu::CompiledBlock emu_jit_next(const emu::Cpu
   d.last_block = &block;
   if (!may_run_next(c, block, d)) return nullptr;
   const Block* next = linked_block(block, c, d.cache_generation);
-  return next ? next->compiled : nullptr;
+  if (!next || !next->compiled) return nullptr;
+  ++d.chained_transitions;
+  d.entry_member = next->region_member;
+  return next->compiled;
 }

@@ -58,25 +58,36 @@ u64 thread_cpu_ns() {
   return u64(ts.tv_sec) * 1'000'000'000u + u64(ts.tv_nsec);
 }
 
-struct Request {
+// One block of a region, copied on the CPU thread.
+struct Member {
   u64 serial;
-  u64 jit_id;  // set by the backend
   u32 phys;
   u32 eip;
-  bool code32;
+  u32 byte_len;
   std::vector<DecodedInsn> insns;
-  // The block the code is for (its links name the blocks to chain to) and its interpreter's
-  // dispatch state. The code runs only while that block is cached (Interpreter::install).
+  // The block itself: its links name the blocks to chain to when the code leaves the region.
+  // The code runs only while the region's blocks are cached (Interpreter::install).
   const Block* block;
-  const DispatchState* dispatch;
+};
+
+struct Request {
+  u64 jit_id;  // set by the backend
+  bool code32;
+  u32 cs_base;
+  std::vector<Member> members;    // members[0] is the entry (Region)
+  const DispatchState* dispatch;  // the interpreter's
+  std::size_t instructions() const {
+    std::size_t n = 0;
+    for (const Member& m : members) n += m.insns.size();
+    return n;
+  }
 };
 
 struct Result {
-  u64 serial;
-  u32 phys;
   bool code32;
   CompiledBlock code;
   const DispatchState* dispatch;  // whose interpreter the code is for (it reads its state)
+  std::vector<Interpreter::BlockId> members;
 };
 
 // Host (x86-64) code as text, one instruction per line, for -d jit.
@@ -101,7 +112,7 @@ std::vector<std::string> disassemble_host(const u8* code, u64 size, u64 address)
 // JIT (block serials are only unique within one interpreter).
 std::string entry_name(const Request& r) {
   char name[48];
-  std::snprintf(name, sizeof name, "emu_block_%08x_%llu", r.phys, static_cast<unsigned long long>(r.jit_id));
+  std::snprintf(name, sizeof name, "emu_block_%08x_%llu", r.members[0].phys, static_cast<unsigned long long>(r.jit_id));
   return name;
 }
 
@@ -157,14 +168,20 @@ class Backend {
     }
     for (llvm::GlobalVariable& g : library_->globals())
       if (g.hasInitializer()) collect_globals(g.getInitializer(), references_[&g]);
-    step_ = library_->getFunction("emu_jit_step");
-    enter_ = library_->getFunction("emu_jit_enter");
-    next_ = library_->getFunction("emu_jit_next");
-    loop_begin_ = library_->getFunction("emu_jit_loop_begin");
-    loop_again_ = library_->getFunction("emu_jit_loop_again");
-    if (!step_ || !enter_ || !next_ || !loop_begin_ || !loop_again_) {
-      error = "JIT: the semantics bitcode lacks one of emu_jit_step/enter/next/loop_begin/loop_again";
-      return false;
+    for (auto [slot, name] : {std::pair{&step_, "emu_jit_step"},
+                              {&enter_, "emu_jit_enter"},
+                              {&next_, "emu_jit_next"},
+                              {&eip_, "emu_jit_eip"},
+                              {&region_begin_, "emu_jit_region_begin"},
+                              {&region_entry_ok_, "emu_jit_region_entry_ok"},
+                              {&region_continue_, "emu_jit_region_continue"},
+                              {&region_step_, "emu_jit_region_step"},
+                              {&entry_member_, "emu_jit_entry_member"}}) {
+      *slot = library_->getFunction(name);
+      if (!*slot) {
+        error = std::string("JIT: the semantics bitcode lacks ") + name;
+        return false;
+      }
     }
 
     auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
@@ -239,7 +256,8 @@ class Backend {
       }
     }
     for (const Request& r : batch) {
-      Result res{r.serial, r.phys, r.code32, nullptr, r.dispatch};
+      Result res{r.code32, nullptr, r.dispatch, {}};
+      for (const Member& m : r.members) res.members.push_back({m.serial, m.phys});
       if (error.empty()) {
         auto sym = jit_->lookup(entry_name(r));
         if (sym) {
@@ -261,12 +279,17 @@ class Backend {
         const std::string name = entry_name(batch[k]);
         const u64 size = sizes_.count(name) ? sizes_[name] : 0;
         counters.code_bytes += size;
-        counters.guest_instructions_compiled += batch[k].insns.size();
-        ++counters.blocks_compiled;
+        counters.guest_instructions_compiled += batch[k].instructions();
+        counters.blocks_compiled += batch[k].members.size();
+        if (batch[k].members.size() > 1) {
+          ++counters.regions;
+          counters.region_blocks += batch[k].members.size();
+        }
         if (perf_map_)
-          std::fprintf(perf_map_, "%llx %llx emu guest %08x (%zu insns)\n",
+          std::fprintf(perf_map_, "%llx %llx emu guest %08x (%zu blocks, %zu insns)\n",
                        static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(results[k].code)),
-                       static_cast<unsigned long long>(size), batch[k].eip, batch[k].insns.size());
+                       static_cast<unsigned long long>(size), batch[k].members[0].eip, batch[k].members.size(),
+                       batch[k].instructions());
         if (options_.dump) dump_host_code(name, results[k].code, size);
       }
       if (perf_map_) std::fflush(perf_map_);
@@ -343,45 +366,59 @@ class Backend {
     return g;
   }
 
-  // Whether the block's last instruction is a relative jump that may go back to its first, so
-  // that the block gets a loop (other blocks are not worth the loop passes' compile time).
-  static bool jumps_to_its_start(const Request& r) {
-    if (r.insns.empty()) return false;
-    const DecodedInsn& last = r.insns.back();
+  // Where a member may go on to, as far as its last instruction says: a relative jump's target
+  // (and the next instruction when the jump is conditional), the next instruction when the
+  // block ends without a jump; nothing known for an indirect jump, a return or a far transfer.
+  static std::vector<u32> static_successors(const Member& m) {
+    if (m.insns.empty()) return {};
+    u32 end = m.eip;
+    for (const DecodedInsn& i : m.insns) end += i.len;
+    const DecodedInsn& last = m.insns.back();
+    auto relative = [&] {
+      u32 target = end + last.imm;
+      if (!last.op32) target &= 0xFFFF;
+      return target;
+    };
     switch (last.entry->op) {
       case Op::Jcc:
-      case Op::Jmp:
       case Op::Loop:
       case Op::Loope:
       case Op::Loopne:
-      case Op::Jcxz: break;
-      default: return false;
+      case Op::Jcxz: return {relative(), end};
+      case Op::Jmp:
+      case Op::Call: return {relative()};
+      case Op::JmpIndirect:
+      case Op::CallIndirect:
+      case Op::Ret:
+      case Op::JmpFar:
+      case Op::JmpFarIndirect:
+      case Op::CallFar:
+      case Op::CallFarIndirect:
+      case Op::RetFar:
+      case Op::Iret: return {};
+      default: return {end};
     }
-    u32 eip = r.eip;
-    for (const DecodedInsn& i : r.insns) eip += i.len;
-    u32 target = eip + last.imm;
-    if (!last.op32) target &= 0xFFFF;
-    return target == r.eip;
   }
 
-  // One function per block: emu_jit_step for each instruction, leaving at the first that ends
-  // the block, exactly as Interpreter::execute does with a budget of at least the block's length.
-  // At the end the code goes on into the next block's compiled code, by a tail call, when the
-  // dispatcher would have (emu_jit_next); the block's entry checks the budget (emu_jit_enter).
+  // One function per region: for each member block, emu_jit_step for each instruction, leaving
+  // the block at the first that ends it, exactly as Interpreter::execute does with a budget of at
+  // least the block's length. A member's entry checks the budget (emu_jit_enter). At a member's
+  // end the code goes on into another member when the dispatcher would have run it next
+  // (emu_jit_region_continue, then EIP compared with the members'), else into the next block's
+  // compiled code by a tail call when the dispatcher would have (emu_jit_next), else returns.
   std::unique_ptr<llvm::Module> lift(const std::vector<Request>& batch, std::string& error) {
     llvm::LLVMContext& ctx = *context_->getContext();
     auto m = std::make_unique<llvm::Module>("emu_jit_" + std::to_string(module_count_++), ctx);
     m->setDataLayout(library_->getDataLayout());
     m->setTargetTriple(library_->getTargetTriple());
-    llvm::Type* i32 = llvm::Type::getInt32Ty(ctx);
     llvm::Type* i64 = llvm::Type::getInt64Ty(ctx);
     llvm::PointerType* ptr = llvm::PointerType::getUnqual(ctx);
-    llvm::FunctionType* block_type = llvm::FunctionType::get(i32, {ptr}, false);
-    llvm::FunctionCallee step = m->getOrInsertFunction("emu_jit_step", step_->getFunctionType());
-    llvm::FunctionCallee enter = m->getOrInsertFunction("emu_jit_enter", enter_->getFunctionType());
-    llvm::FunctionCallee next = m->getOrInsertFunction("emu_jit_next", next_->getFunctionType());
-    llvm::FunctionCallee loop_begin = m->getOrInsertFunction("emu_jit_loop_begin", loop_begin_->getFunctionType());
-    llvm::FunctionCallee loop_again = m->getOrInsertFunction("emu_jit_loop_again", loop_again_->getFunctionType());
+    llvm::FunctionType* block_type = llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx), {ptr}, false);
+    auto helper = [&](const llvm::Function* f) { return m->getOrInsertFunction(f->getName(), f->getFunctionType()); };
+    llvm::FunctionCallee step = helper(step_), enter = helper(enter_), next = helper(next_), eip_of = helper(eip_),
+                         region_begin = helper(region_begin_), region_entry_ok = helper(region_entry_ok_),
+                         region_continue = helper(region_continue_), region_step = helper(region_step_),
+                         entry_member = helper(entry_member_);
     auto address = [&](const void* p) {
       return llvm::ConstantExpr::getIntToPtr(llvm::ConstantInt::get(i64, reinterpret_cast<u64>(p)), ptr);
     };
@@ -390,47 +427,98 @@ class Backend {
       llvm::Argument* cpu = fn->getArg(0);
       cpu->addAttr(llvm::Attribute::NoAlias);
       llvm::Constant* dispatch = address(r.dispatch);
-      llvm::BasicBlock* entry = llvm::BasicBlock::Create(ctx, "entry", fn);
-      llvm::BasicBlock* leave = llvm::BasicBlock::Create(ctx, "leave", fn);
-      llvm::BasicBlock* chain = llvm::BasicBlock::Create(ctx, "chain", fn);
-      llvm::BasicBlock* faulted = llvm::BasicBlock::Create(ctx, "faulted", fn);
-      llvm::BasicBlock* to_dispatcher = llvm::BasicBlock::Create(ctx, "to_dispatcher", fn);
-      llvm::BasicBlock* head = llvm::BasicBlock::Create(ctx, "head", fn);
+      auto block = [&](const std::string& name) { return llvm::BasicBlock::Create(ctx, name, fn); };
+      llvm::BasicBlock* entry = block("entry");
+      llvm::BasicBlock* faulted = block("faulted");
+      llvm::BasicBlock* to_dispatcher = block("to_dispatcher");
+      std::vector<llvm::BasicBlock*> heads;
+      for (std::size_t k = 0; k < r.members.size(); ++k) heads.push_back(block("member" + std::to_string(k)));
       llvm::IRBuilder<> b(entry);
-      // emu_jit_loop_begin's LoopContext (block_step.cpp): 32 bytes, promoted to registers.
-      llvm::AllocaInst* loop = b.CreateAlloca(llvm::ArrayType::get(b.getInt8Ty(), 32));
-      loop->setAlignment(llvm::Align(8));
-      b.CreateCall(loop_begin, {cpu, dispatch, loop});
-      b.CreateBr(head);
-      b.SetInsertPoint(head);
-      llvm::BasicBlock* first = llvm::BasicBlock::Create(ctx, "insn0", fn);
-      b.CreateCondBr(b.CreateCall(enter, {cpu, dispatch, b.getInt32(static_cast<u32>(r.insns.size()))}), first,
-                     to_dispatcher);
-      b.SetInsertPoint(first);
-      for (std::size_t k = 0; k < r.insns.size(); ++k) {
-        llvm::GlobalVariable* insn = insn_constant(*m, r.insns[k], "insn" + std::to_string(k));
-        llvm::Value* st = b.CreateCall(step, {cpu, insn, handler_constant(*m, r.insns[k].fn)});
-        llvm::BasicBlock* following = llvm::BasicBlock::Create(ctx, "insn" + std::to_string(k + 1), fn);
-        llvm::SwitchInst* sw = b.CreateSwitch(st, faulted, 2);
-        sw->addCase(b.getInt32(0), following);
-        sw->addCase(b.getInt32(1), leave);
-        b.SetInsertPoint(following);
+      // emu_jit_region_begin's RegionContext (block_step.cpp): 32 bytes, promoted to registers.
+      llvm::AllocaInst* context = b.CreateAlloca(llvm::ArrayType::get(b.getInt8Ty(), 32));
+      context->setAlignment(llvm::Align(8));
+      b.CreateCall(region_begin, {cpu, dispatch, context});
+      // The member to start at, and whether the members may follow each other from there.
+      u32 last_eip = 0;
+      std::vector<u32> eips;
+      for (const Member& mb : r.members) {
+        last_eip = std::max(last_eip, mb.eip + mb.byte_len - 1);
+        eips.push_back(mb.eip);
       }
-      b.CreateBr(leave);
-      b.SetInsertPoint(leave);
-      llvm::BasicBlock* elsewhere = llvm::BasicBlock::Create(ctx, "elsewhere", fn);
-      if (jumps_to_its_start(r))
-        b.CreateCondBr(b.CreateCall(loop_again, {cpu, address(r.block), dispatch, loop, b.getInt32(r.eip)}), head,
-                       elsewhere);
-      else
-        b.CreateBr(elsewhere);
-      b.SetInsertPoint(elsewhere);
-      llvm::Value* target = b.CreateCall(next, {cpu, address(r.block), dispatch});
-      b.CreateCondBr(b.CreateIsNull(target), to_dispatcher, chain);
-      b.SetInsertPoint(chain);
-      llvm::CallInst* tail = b.CreateCall(block_type, target, {cpu});
-      tail->setTailCallKind(llvm::CallInst::TCK_MustTail);
-      b.CreateRet(tail);
+      llvm::Value* start = b.getInt32(0);
+      llvm::Value* start_eip = b.getInt32(eips[0]);
+      if (r.members.size() > 1) {
+        start = b.CreateCall(entry_member, {dispatch});
+        auto* table = new llvm::GlobalVariable(*m, llvm::ArrayType::get(b.getInt32Ty(), eips.size()), true,
+                                               llvm::GlobalValue::PrivateLinkage,
+                                               llvm::ConstantDataArray::get(ctx, eips), "member_eips");
+        llvm::Value* index =
+            b.CreateSelect(b.CreateICmpULT(start, b.getInt32(static_cast<u32>(eips.size()))), start, b.getInt32(0));
+        start_eip =
+            b.CreateLoad(b.getInt32Ty(), b.CreateInBoundsGEP(table->getValueType(), table, {b.getInt32(0), index}));
+      }
+      llvm::Value* region_ok =
+          b.CreateCall(region_entry_ok, {cpu, start_eip, b.getInt32(r.cs_base), b.getInt32(last_eip)});
+      llvm::SwitchInst* by_member = b.CreateSwitch(start, heads[0], r.members.size() - 1);
+      for (std::size_t k = 1; k < r.members.size(); ++k) by_member->addCase(b.getInt32(static_cast<u32>(k)), heads[k]);
+      for (std::size_t k = 0; k < r.members.size(); ++k) {
+        const Member& mb = r.members[k];
+        const std::string tag = "m" + std::to_string(k) + "_";
+        b.SetInsertPoint(heads[k]);
+        llvm::BasicBlock* first = block(tag + "insn0");
+        b.CreateCondBr(b.CreateCall(enter, {cpu, dispatch, b.getInt32(static_cast<u32>(mb.insns.size()))}), first,
+                       to_dispatcher);
+        b.SetInsertPoint(first);
+        llvm::BasicBlock* leave = block(tag + "leave");
+        for (std::size_t n = 0; n < mb.insns.size(); ++n) {
+          llvm::GlobalVariable* insn = insn_constant(*m, mb.insns[n], tag + "insn" + std::to_string(n));
+          llvm::Value* st = b.CreateCall(step, {cpu, insn, handler_constant(*m, mb.insns[n].fn)});
+          llvm::BasicBlock* following = block(tag + "insn" + std::to_string(n + 1));
+          llvm::SwitchInst* sw = b.CreateSwitch(st, faulted, 2);
+          sw->addCase(b.getInt32(0), following);
+          sw->addCase(b.getInt32(1), leave);
+          b.SetInsertPoint(following);
+        }
+        b.CreateBr(leave);
+        b.SetInsertPoint(leave);
+        // The members this one may go on to: those its last instruction names; after an
+        // indirect jump or a return, any member (a single block gets no loop it cannot take:
+        // LLVM's loop passes cost compile time).
+        std::vector<std::size_t> successors;
+        const std::vector<u32> known = static_successors(mb);
+        for (std::size_t t = 0; t < r.members.size(); ++t) {
+          const bool named = std::find(known.begin(), known.end(), r.members[t].eip) != known.end();
+          const bool indirect = known.empty() && r.members.size() > 1;
+          if (named || indirect) successors.push_back(t);
+        }
+        llvm::BasicBlock* elsewhere = block(tag + "elsewhere");
+        if (!successors.empty()) {
+          llvm::BasicBlock* check = block(tag + "check");
+          llvm::BasicBlock* choose = block(tag + "choose");
+          b.CreateCondBr(region_ok, check, elsewhere);
+          b.SetInsertPoint(check);
+          b.CreateCondBr(b.CreateCall(region_continue, {cpu, address(mb.block), dispatch, context}), choose, elsewhere);
+          b.SetInsertPoint(choose);
+          llvm::SwitchInst* sw = b.CreateSwitch(b.CreateCall(eip_of, {cpu}), elsewhere, successors.size());
+          for (std::size_t t : successors) {
+            llvm::BasicBlock* edge = block(tag + "to_m" + std::to_string(t));
+            sw->addCase(b.getInt32(r.members[t].eip), edge);
+            llvm::IRBuilder<> e(edge);
+            e.CreateCall(region_step, {dispatch, address(mb.block)});
+            e.CreateBr(heads[t]);
+          }
+        } else {
+          b.CreateBr(elsewhere);
+        }
+        b.SetInsertPoint(elsewhere);
+        llvm::Value* target = b.CreateCall(next, {cpu, address(mb.block), dispatch});
+        llvm::BasicBlock* chain = block(tag + "chain");
+        b.CreateCondBr(b.CreateIsNull(target), to_dispatcher, chain);
+        b.SetInsertPoint(chain);
+        llvm::CallInst* tail = b.CreateCall(block_type, target, {cpu});
+        tail->setTailCallKind(llvm::CallInst::TCK_MustTail);
+        b.CreateRet(tail);
+      }
       llvm::IRBuilder<>(to_dispatcher).CreateRet(b.getInt32(0));
       llvm::IRBuilder<>(faulted).CreateRet(b.getInt32(kCompiledFaulted));
     }
@@ -463,11 +551,12 @@ class Backend {
     // Each instruction's own handler is always inlined: that is what turns its decoded fields
     // into constants. (The VMM gate is not: sensitive instructions stay calls, DESIGN §3.)
     for (const Request& r : batch)
-      for (const DecodedInsn& i : r.insns)
-        if (const std::string* name = symbols_.name_at(reinterpret_cast<uintptr_t>(i.fn)))
-          if (llvm::Function* f = m->getFunction(*name);
-              f && !f->isDeclaration() && name->find("vmm_gate") == std::string::npos)
-            f->addFnAttr(llvm::Attribute::AlwaysInline);
+      for (const Member& mb : r.members)
+        for (const DecodedInsn& i : mb.insns)
+          if (const std::string* name = symbols_.name_at(reinterpret_cast<uintptr_t>(i.fn)))
+            if (llvm::Function* f = m->getFunction(*name);
+                f && !f->isDeclaration() && name->find("vmm_gate") == std::string::npos)
+              f->addFnAttr(llvm::Attribute::AlwaysInline);
     //
     // Which copies in the binary may be called by name: functions with external linkage, whose
     // signature is fixed, and handlers, whose address the binary takes. An internal helper of the
@@ -476,9 +565,10 @@ class Backend {
     // so the module compiles its own copy of those.
     std::unordered_set<std::string> handlers;
     for (const Request& r : batch)
-      for (const DecodedInsn& i : r.insns)
-        for (Handler h : {i.fn, i.impl})
-          if (const std::string* name = symbols_.name_at(reinterpret_cast<uintptr_t>(h))) handlers.insert(*name);
+      for (const Member& mb : r.members)
+        for (const DecodedInsn& i : mb.insns)
+          for (Handler h : {i.fn, i.impl})
+            if (const std::string* name = symbols_.name_at(reinterpret_cast<uintptr_t>(h))) handlers.insert(*name);
     for (llvm::Function& f : *m) {
       const std::string name = f.getName().str();
       if (f.isDeclaration() || entries.count(name)) continue;
@@ -899,7 +989,14 @@ class Backend {
     llvm::FunctionAnalysisManager fam;
     llvm::CGSCCAnalysisManager cgam;
     llvm::ModuleAnalysisManager mam;
-    llvm::PassBuilder pb(target_machine_.get());
+    // Guest loops leave at every block's checks: unrolling and vectorising them buys nothing
+    // and costs compile time.
+    llvm::PipelineTuningOptions tuning;
+    tuning.LoopUnrolling = false;
+    tuning.LoopInterleaving = false;
+    tuning.LoopVectorization = false;
+    tuning.SLPVectorization = false;
+    llvm::PassBuilder pb(target_machine_.get(), tuning);
     pb.registerModuleAnalyses(mam);
     pb.registerCGSCCAnalyses(cgam);
     pb.registerFunctionAnalyses(fam);
@@ -929,12 +1026,17 @@ class Backend {
 
   void dump_module(const llvm::Module& m, const std::vector<Request>& batch) {
     for (const Request& r : batch) {
-      std::fprintf(options_.dump, "JIT block at phys %08x eip %08x, %zu guest instructions:\n", r.phys, r.eip,
-                   r.insns.size());
-      u32 eip = r.eip;
-      for (const DecodedInsn& i : r.insns) {
-        std::fprintf(options_.dump, "  %08x  %s\n", eip, i.entry->syntax);
-        eip += i.len;
+      std::fprintf(options_.dump, "JIT %s at phys %08x eip %08x, %zu blocks, %zu guest instructions:\n",
+                   r.members.size() > 1 ? "region" : "block", r.members[0].phys, r.members[0].eip, r.members.size(),
+                   r.instructions());
+      for (std::size_t k = 0; k < r.members.size(); ++k) {
+        const Member& mb = r.members[k];
+        if (r.members.size() > 1) std::fprintf(options_.dump, " member%zu at eip %08x:\n", k, mb.eip);
+        u32 eip = mb.eip;
+        for (const DecodedInsn& i : mb.insns) {
+          std::fprintf(options_.dump, "  %08x  %s\n", eip, i.entry->syntax);
+          eip += i.len;
+        }
       }
       if (const llvm::Function* f = m.getFunction(entry_name(r))) {
         std::string text;
@@ -960,8 +1062,12 @@ class Backend {
   llvm::Function* step_ = nullptr;
   llvm::Function* enter_ = nullptr;
   llvm::Function* next_ = nullptr;
-  llvm::Function* loop_begin_ = nullptr;
-  llvm::Function* loop_again_ = nullptr;
+  llvm::Function* eip_ = nullptr;
+  llvm::Function* region_begin_ = nullptr;
+  llvm::Function* region_entry_ok_ = nullptr;
+  llvm::Function* region_continue_ = nullptr;
+  llvm::Function* region_step_ = nullptr;
+  llvm::Function* entry_member_ = nullptr;
   std::unique_ptr<llvm::TargetMachine> target_machine_;
   std::unique_ptr<llvm::orc::LLJIT> jit_;
   std::unordered_map<std::string, u64> sizes_;
@@ -987,8 +1093,10 @@ struct JitCompiler::Impl {
   JitCounters counters;  // under `mutex`
   std::thread worker;
 
-  // Blocks per module: batching amortises LLVM's per-module cost (DESIGN §3: ~190 µs of set-up).
-  static constexpr std::size_t kBatch = 32;
+  // Guest instructions per module: batching amortises LLVM's per-module cost (DESIGN §3: ~190 µs
+  // of set-up), but a module is installed only when all of it is compiled, and a block costs
+  // ~30 ms of LLVM time, so a module holds little: what became hot runs compiled soon.
+  static constexpr std::size_t kBatchInstructions = 48;
 
   void run_worker() {
     std::unique_lock lock(mutex);
@@ -998,7 +1106,9 @@ struct JitCompiler::Impl {
       std::vector<Request> batch;
       // Newest first: what became hot last is what the guest runs now (a boot's one-off hot
       // spots wait behind the benchmark loop that follows them, not the other way round).
-      while (!queue.empty() && batch.size() < kBatch) {
+      std::size_t instructions = 0;
+      while (!queue.empty() && instructions < kBatchInstructions) {
+        instructions += queue.back().instructions();
         batch.push_back(std::move(queue.back()));
         queue.pop_back();
       }
@@ -1015,6 +1125,8 @@ struct JitCompiler::Impl {
 
   void add(const JitCounters& d) {
     counters.blocks_compiled += d.blocks_compiled;
+    counters.regions += d.regions;
+    counters.region_blocks += d.region_blocks;
     counters.modules += d.modules;
     counters.guest_instructions_compiled += d.guest_instructions_compiled;
     counters.compile_ns += d.compile_ns;
@@ -1030,7 +1142,7 @@ std::unique_ptr<JitCompiler> JitCompiler::create(const JitOptions& options, std:
   impl->options = options;
   if (!impl->backend.init(options, error)) return nullptr;
   Impl* raw = impl.get();
-  if (!options.force) raw->worker = std::thread([raw] { raw->run_worker(); });
+  if (!options.force && !options.synchronous) raw->worker = std::thread([raw] { raw->run_worker(); });
   return std::unique_ptr<JitCompiler>(new JitCompiler(std::move(impl)));
 }
 
@@ -1045,9 +1157,11 @@ JitCompiler::~JitCompiler() {
 
 u32 JitCompiler::threshold() const { return impl_->options.force ? 0 : impl_->options.threshold; }
 
-void JitCompiler::hot(const Block& block, const DispatchState& dispatch) {
-  Request r{block.serial, 0, block.phys, block.eip, block.code32, block.insns, &block, &dispatch};
-  if (impl_->options.force) {
+void JitCompiler::hot(const Region& region, const DispatchState& dispatch) {
+  Request r{0, region.members[0].block->code32, region.cs_base, {}, &dispatch};
+  for (const Region::Member& m : region.members)
+    r.members.push_back({m.block->serial, m.block->phys, m.eip, m.block->byte_len, m.block->insns, m.block});
+  if (impl_->options.force || impl_->options.synchronous) {
     JitCounters delta;
     std::vector<Request> one;
     one.push_back(std::move(r));
@@ -1082,7 +1196,7 @@ void JitCompiler::install_finished(Interpreter& interpreter) {
   }
   u64 installed = 0, stale = 0;
   for (const Result& r : done) {
-    if (interpreter.install(r.serial, r.phys, r.code32, r.code))
+    if (interpreter.install(r.members, r.code32, r.code))
       ++installed;
     else
       ++stale;
@@ -1102,26 +1216,35 @@ JitCounters JitCompiler::counters() const {
 std::string JitCompiler::describe(const Interpreter& interpreter) const {
   const JitCounters c = counters();
   const InterpreterStats& s = interpreter.stats();
+  const DispatchState& d = interpreter.dispatch_state();
   const u64 retired = s.compiled_instructions + s.interpreted_instructions;
-  char text[1024];
+  char text[1536];
   std::snprintf(
       text, sizeof text,
       "JIT (LLVM ORC, %s, threshold %u executions)\n"
       "  blocks compiled     %llu in %llu modules (%llu guest instructions), %llu failed\n"
+      "  regions             %llu functions of several blocks, holding %llu of those blocks\n"
       "  compile time        %.1f ms total, %.1f us per guest instruction (compile thread CPU)\n"
       "  queue               %llu waiting; %llu installed, %llu dropped (block invalidated first)\n"
       "  code size           %llu bytes\n"
       "  block runs          %llu interpreted, %llu entries into compiled code (which goes on from\n"
       "                      block to block by itself)\n"
+      "  transitions         %llu inside regions, %llu chained between compiled functions, %llu\n"
+      "                      through the dispatcher\n"
       "  guest instructions  %llu retired by compiled code, %llu interpreted (%.1f%% compiled)\n"
       "  invalidations       %llu blocks (self-modifying code, flushes)\n",
-      impl_->options.force ? "force mode" : "background thread", threshold(),
-      static_cast<unsigned long long>(c.blocks_compiled), static_cast<unsigned long long>(c.modules),
+      impl_->options.force         ? "force mode"
+      : impl_->options.synchronous ? "synchronous"
+                                   : "background thread",
+      threshold(), static_cast<unsigned long long>(c.blocks_compiled), static_cast<unsigned long long>(c.modules),
       static_cast<unsigned long long>(c.guest_instructions_compiled), static_cast<unsigned long long>(c.failures),
-      c.compile_ns / 1e6, c.guest_instructions_compiled ? c.compile_ns / 1e3 / c.guest_instructions_compiled : 0.0,
+      static_cast<unsigned long long>(c.regions), static_cast<unsigned long long>(c.region_blocks), c.compile_ns / 1e6,
+      c.guest_instructions_compiled ? c.compile_ns / 1e3 / c.guest_instructions_compiled : 0.0,
       static_cast<unsigned long long>(c.queued), static_cast<unsigned long long>(c.installed),
       static_cast<unsigned long long>(c.stale), static_cast<unsigned long long>(c.code_bytes),
       static_cast<unsigned long long>(s.interpreted_runs), static_cast<unsigned long long>(s.compiled_runs),
+      static_cast<unsigned long long>(d.region_transitions), static_cast<unsigned long long>(d.chained_transitions),
+      static_cast<unsigned long long>(s.chained + s.block_lookups),
       static_cast<unsigned long long>(s.compiled_instructions),
       static_cast<unsigned long long>(s.interpreted_instructions),
       retired ? 100.0 * s.compiled_instructions / retired : 0.0, static_cast<unsigned long long>(s.blocks_invalidated));

@@ -20,6 +20,9 @@ struct JitOptions {
   // Compile every block on the CPU thread before it first runs (tests), instead of hot blocks on
   // the compile thread.
   bool force = false;
+  // Compile hot blocks on the CPU thread as they become hot (tests: what is compiled, and when,
+  // does not depend on the host). Implied by `force`.
+  bool synchronous = false;
   // Executions of a block in the interpreter before it is queued for compilation.
   u32 threshold = 50000;
   // -d jit: each compiled block's guest instructions, optimised LLVM IR and host code go here.
@@ -29,7 +32,9 @@ struct JitOptions {
 };
 
 struct JitCounters {
-  u64 blocks_compiled = 0;
+  u64 blocks_compiled = 0;  // blocks in compiled code, each region's members counted
+  u64 regions = 0;          // compiled functions with more than one block
+  u64 region_blocks = 0;    // blocks in those
   u64 modules = 0;
   u64 guest_instructions_compiled = 0;
   u64 compile_ns = 0;  // thread CPU time spent in LLVM (lifting, optimising, code generation)
@@ -48,7 +53,7 @@ class JitCompiler final : public BlockCompiler {
   ~JitCompiler() override;
 
   u32 threshold() const override;
-  void hot(const Block& block, const DispatchState& dispatch) override;
+  void hot(const Region& region, const DispatchState& dispatch) override;
   void install_finished(Interpreter& interpreter) override;
 
   JitCounters counters() const;
