@@ -7,9 +7,10 @@ Boots the reference guest (../shared/bench/make-guest.sh) with a monitor on a Un
 reads `info jit` at three points of the serial console: EMU-BOOT-OK, BENCH-START and BENCH-END.
 Prints, for the boot and for the CPU benchmark: wall time, the compile thread's CPU time as a
 share of that wall time (DESIGN goal: <= 10 % during boot, <= 2 % in the benchmark), blocks
-compiled, compile CPU per guest instruction compiled, and the share of guest instructions that
-compiled code retired. Side-by-side ratios against QEMU TCG come from ../shared/bench/compare.sh; this
-script explains them.
+compiled, compile CPU per guest instruction compiled, the share of guest instructions that
+compiled code retired, and where block-to-block steps happened (inside a region's function,
+chained between compiled functions, or through the dispatcher). Side-by-side ratios against
+QEMU TCG come from ../shared/bench/compare.sh; this script explains them.
 """
 import argparse
 import os
@@ -46,6 +47,9 @@ def parse(info: str) -> dict[str, float]:
         "compiled_insns": r"guest instructions\s+(\d+) retired by compiled code",
         "interpreted_insns": r"compiled code, (\d+) interpreted",
         "queued": r"queue\s+(\d+) waiting",
+        "in_regions": r"transitions\s+(\d+) inside regions",
+        "chained": r"regions, (\d+) chained",
+        "dispatcher": r"functions, (\d+)\s+through the dispatcher",
     }.items():
         m = re.search(pattern, info)
         values[key] = float(m.group(1)) if m else 0.0
@@ -84,7 +88,7 @@ def main() -> int:
     phases = [("boot", (0.0, parse("")), marks["EMU-BOOT-OK"]), ("benchmark", marks["BENCH-START"], marks["BENCH-END"])]
     print(f"JIT on the reference guest (-jit {args.jit}); {checksum}")
     print(f"{'phase':10} {'wall s':>8} {'compile s':>10} {'share':>7} {'blocks':>7} {'us/insn':>8} "
-          f"{'compiled insns':>15} {'queue at end':>13}")
+          f"{'compiled insns':>15} {'queue at end':>13}   block-to-block steps: in regions / chained / dispatcher")
     for name, (t0, a), (t1, b) in phases:
         wall = t1 - t0
         compile_s = (b["compile_ms"] - a["compile_ms"]) / 1000
@@ -92,8 +96,10 @@ def main() -> int:
         compiled = b["compiled_insns"] - a["compiled_insns"]
         retired = compiled + (b["interpreted_insns"] - a["interpreted_insns"])
         hit = compiled / retired if retired else 0.0
+        steps = [b[k] - a[k] for k in ("in_regions", "chained", "dispatcher")]
+        shares = " / ".join(f"{x / sum(steps):.0%}" if sum(steps) else "-" for x in steps)
         print(f"{name:10} {wall:8.1f} {compile_s:10.1f} {compile_s / wall:7.1%} {b['blocks'] - a['blocks']:7.0f} "
-              f"{(compile_s * 1e6 / insns) if insns else 0:8.0f} {hit:15.1%} {b['queued']:13.0f}")
+              f"{(compile_s * 1e6 / insns) if insns else 0:8.0f} {hit:15.1%} {b['queued']:13.0f}   {shares}")
     return 0
 
 
