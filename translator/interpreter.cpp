@@ -350,7 +350,7 @@ Region Interpreter::form_region(Block& hot) {
   hot.region_size = 1;
   const u32 page = hot.phys & ~0xFFFu;
   // Only a block that lies on one page may be in a region with others (they share that page).
-  if (hot.phys_end_page != page) return r;
+  if (hot.phys_end_page != page || compiler_->backlogged()) return r;
   // A member must have run often on its own account, not only be a side exit taken once.
   const u64 min_executions = compiler_->threshold() / 2;
   unsigned insns = static_cast<unsigned>(hot.insns.size());

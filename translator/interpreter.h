@@ -68,11 +68,15 @@ class BlockCompiler {
   virtual void hot(const Region& region, const DispatchState& dispatch) = 0;
   // Whether compiled code is waiting for install_finished(); cheap enough to ask every block.
   bool has_finished() const { return finished_.load(std::memory_order_acquire); }
+  // Whether requests are waiting for the compiler: then a hot block is sent alone, since a
+  // region costs more to compile and everything behind it waits longer.
+  bool backlogged() const { return backlog_.load(std::memory_order_relaxed) > 0; }
   // Hands finished code to interpreter.install().
   virtual void install_finished(Interpreter& interpreter) = 0;
 
  protected:
   std::atomic<bool> finished_{false};  // set by the compiler when code is ready to install
+  std::atomic<u32> backlog_{0};        // requests queued, not yet being compiled
 };
 
 struct Block {

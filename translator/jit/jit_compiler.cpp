@@ -1089,6 +1089,7 @@ struct JitCompiler::Impl {
   std::deque<Request> queue;
   std::vector<Result> finished;
   std::atomic<bool>* any_finished = nullptr;  // the BlockCompiler's flag
+  std::atomic<u32>* backlog = nullptr;        // the BlockCompiler's count of queued requests
   bool stopping = false;
   JitCounters counters;  // under `mutex`
   std::thread worker;
@@ -1112,6 +1113,7 @@ struct JitCompiler::Impl {
         batch.push_back(std::move(queue.back()));
         queue.pop_back();
       }
+      backlog->store(static_cast<u32>(queue.size()), std::memory_order_relaxed);
       JitCounters delta;
       lock.unlock();
       std::vector<Result> results = backend.compile(batch, delta);
@@ -1135,7 +1137,10 @@ struct JitCompiler::Impl {
   }
 };
 
-JitCompiler::JitCompiler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) { impl_->any_finished = &finished_; }
+JitCompiler::JitCompiler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
+  impl_->any_finished = &finished_;
+  impl_->backlog = &backlog_;
+}
 
 std::unique_ptr<JitCompiler> JitCompiler::create(const JitOptions& options, std::string& error) {
   auto impl = std::make_unique<Impl>();
@@ -1177,6 +1182,7 @@ void JitCompiler::hot(const Region& region, const DispatchState& dispatch) {
   {
     std::lock_guard lock(impl_->mutex);
     impl_->queue.push_back(std::move(r));
+    impl_->backlog->store(static_cast<u32>(impl_->queue.size()), std::memory_order_relaxed);
   }
   impl_->wake.notify_one();
 }
