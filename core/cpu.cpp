@@ -32,6 +32,7 @@ void Cpu::reset() {
 
 void Cpu::tlb_flush_all() {
   ++tlb_generation_;
+  need_attention();
   for (unsigned set = 0; set < 2; ++set) {
     for (u16 slot : filled_[set]) tlb_[set][slot] = TlbEntry{};
     filled_[set].clear();
@@ -40,6 +41,7 @@ void Cpu::tlb_flush_all() {
 
 void Cpu::tlb_flush_nonglobal() {
   ++tlb_generation_;
+  need_attention();
   // Global pages survive a CR3 load only when CR4.PGE is on (SDM Vol. 3A, 4.10.2.4).
   const bool keep_global = s.cr4 & cr4::PGE;
   for (unsigned set = 0; set < 2; ++set) {
@@ -58,6 +60,7 @@ void Cpu::tlb_flush_nonglobal() {
 
 void Cpu::tlb_flush_page(u32 lin) {
   ++tlb_generation_;
+  need_attention();
   // A 4 MiB page fills many TLB slots, and INVLPG of any address in it must drop them all
   // (SDM Vol. 3A, 4.10.4.1); entries remember whether they came from a large page.
   for (unsigned set = 0; set < 2; ++set) {
@@ -385,9 +388,12 @@ bool Cpu::set_cr4(u32 value) {
 
 void Cpu::set_eflags(u32 value, u32 mask) {
   s.flags.materialise();
+  const u32 before = s.flags.bits;
   const bool was_vm = s.flags.bits & eflags::VM;
   s.flags.bits =
       ((s.flags.bits & ~mask) | (value & mask) | eflags::kReserved1) & (eflags::kWritable | eflags::kReserved1);
+  // IF rising may let a waiting interrupt in; TF rising starts single-stepping.
+  if (~before & s.flags.bits & (eflags::IF | eflags::TF)) need_attention();
   if (was_vm != bool(s.flags.bits & eflags::VM)) mode_changed();
 }
 

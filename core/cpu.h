@@ -68,9 +68,20 @@ class InterruptController {
   // block while interrupts are enabled.
   bool intr_pending() const { return intr_; }
   virtual u8 acknowledge() = 0;  // INTA cycle: returns the vector
+  // The CPU's attention word (Cpu::attention), set when INTR rises, so that compiled code
+  // running from block to block notices the interrupt at the next block boundary.
+  void set_attention_word(u32* word) { attention_ = word; }
 
  protected:
-  bool intr_ = false;  // the controller keeps this equal to its INTR output
+  // The controller calls this with its INTR output whenever it may have changed.
+  void drive_intr(bool level) {
+    if (level && !intr_ && attention_) *attention_ = 1;
+    intr_ = level;
+  }
+  bool intr_ = false;
+
+ private:
+  u32* attention_ = nullptr;
 };
 
 // Counts of what the CPU did, for the monitor, the debugger and the tests.
@@ -275,6 +286,7 @@ class Cpu {
   void set_cpl(u8 cpl) {
     s.cpl = cpl;
     user_ = cpl == 3;
+    need_attention();
   }
   // Recomputes mode-dependent cached values after a mode change (CR0.PE, EFLAGS.VM, CS load).
   void mode_changed();
@@ -338,6 +350,17 @@ class Cpu {
 
   // Set by the block cache; tells the dispatcher that the current block may have been changed.
   bool code_changed = false;
+
+  // Compiled code's one-load test between blocks. The dispatcher sets it on entering compiled
+  // code (nonzero when an interrupt waits), and everything that can change what it checks
+  // between blocks (translator/interpreter.h, may_run_next; a region's CS, privilege, TLB and
+  // block cache) sets it while the code runs: a code write, a TLB flush, a privilege change,
+  // IF or TF rising, an interrupt shadow, HLT, a triple fault, INTR rising, a stop request.
+  // While it is zero compiled code goes on to the next block without the full checks; when it
+  // is not, it runs them. CS changes only through instructions that end a block and are not
+  // near jumps, after which compiled code always runs the full checks.
+  u32 attention = 0;
+  void need_attention() { attention = 1; }
 
  private:
   // 4096 entries per privilege (16 MiB of 4 KiB pages): a guest sweeping arrays of several

@@ -51,6 +51,7 @@ void Cpu::deliver_pending() {
     if (current.vector == kDF) {
       // A fault while delivering #DF shuts the processor down (SDM Vol. 3A, 6.15, Interrupt 8).
       triple_fault = true;
+      need_attention();
       ++counters.triple_faults;
       pending = {};
       return;
@@ -61,6 +62,7 @@ void Cpu::deliver_pending() {
       current = next;
   }
   triple_fault = true;
+  need_attention();
   ++counters.triple_faults;
   pending = {};
 }

@@ -31,6 +31,7 @@ void Interpreter::flush() {
   std::fill(std::begin(fast_cache_), std::end(fast_cache_), nullptr);
   ++dispatch_.cache_generation;
   cpu_.code_changed = true;
+  cpu_.need_attention();
 }
 
 void Interpreter::code_written(u32 paddr, u32 len) {
@@ -52,6 +53,7 @@ void Interpreter::code_written(u32 paddr, u32 len) {
     ++stats_.blocks_invalidated;
     ++dispatch_.cache_generation;
     cpu_.code_changed = true;
+    cpu_.need_attention();
     list[k] = list.back();
     list.pop_back();
     // Also unlink it from the other page's list when it crosses a page.
@@ -306,6 +308,10 @@ u64 Interpreter::execute_compiled(Block*& b, u64 budget) {
   dispatch_.budget_end = before + budget;
   dispatch_.last_block = b;
   dispatch_.entry_member = b->region_member;
+  // Compiled code makes the dispatcher's between-block checks in full only while Cpu::attention
+  // is set. The dispatcher has just handled every event; what may still wait is an interrupt
+  // that IF holds off, and then the first block end checks in full (and finds IF still clear).
+  c.attention = c.nmi_pending || (c.pic && c.pic->intr_pending()) ? 1 : 0;
   const u32 r = b->compiled(&c);
   // The code may have chained into other blocks; the last one it finished is where the
   // dispatcher's links continue from.

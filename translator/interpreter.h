@@ -162,7 +162,10 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
 
   // A device or frontend asks run() to return: after the current instruction when an observer
   // is set (the debugger's stops are exact), otherwise at the end of the current block.
-  void request_stop() override { dispatch_.stop_requested = true; }
+  void request_stop() override {
+    dispatch_.stop_requested = true;
+    cpu_.need_attention();
+  }
 
   // Calls `observer` before every instruction (tracing, debugger); nullptr turns it off.
   void set_trace(InstructionObserver* observer) { observer_ = observer; }

@@ -89,6 +89,7 @@ PcMachine::PcMachine(const PcConfig& config)
 
   // Interrupt wiring: ISA devices on their fixed IRQs, the PCI PIRQs through the PIIX3.
   cpu_.pic = &pic_;
+  pic_.set_attention_word(&cpu_.attention);
   pit_.set_irq0([this](bool level) { pic_.set_irq(0, level); });
   rtc_.set_irq([this](bool level) { pic_.set_irq(8, level); });
   com1_.set_irq([this](bool level) { pic_.set_irq(Uart16550::kCom1Irq, level); });

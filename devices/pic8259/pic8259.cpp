@@ -110,7 +110,7 @@ void Pic8259::update() {
   set_chip_line(kMaster, kCascadeLine, requested_line(kSlave) >= 0);
   const bool intr = requested_line(kMaster) >= 0;
   if (intr != intr_) {
-    intr_ = intr;
+    drive_intr(intr);
     if (intr_listener_) intr_listener_(intr);
   }
 }

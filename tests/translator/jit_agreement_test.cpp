@@ -202,3 +202,97 @@ next:
   CHECK(interpreted.gpr[EAX] == 1000 + 500 * 7);
   CHECK(compiler->counters().regions >= 1);
 }
+
+namespace {
+
+// An interrupt controller for the test below: an OUT of an odd value to port 0x80 raises INTR,
+// the INTA cycle lowers it and answers vector 0x40. OUT does not end a block, so compiled code
+// learns of INTR rising only through the CPU's attention word (Cpu::attention).
+class DoorbellController final : public InterruptController, public PortHandler {
+ public:
+  u8 acknowledge() override {
+    drive_intr(false);
+    return 0x40;
+  }
+  u32 port_read(u16, unsigned) override { return 0xFF; }
+  void port_write(u16, unsigned, u32 value) override {
+    if (value & 1) drive_intr(true);
+  }
+};
+
+Outcome run_with_interrupts(const std::vector<u8>& code, jit::JitCompiler* compiler, u32 handler) {
+  TestMachine m;
+  m.interp.set_compiler(compiler);
+  m.protected_flat32();
+  DoorbellController doorbell;
+  m.bus.map_ports(0x80, 1, &doorbell);
+  m.cpu.pic = &doorbell;
+  doorbell.set_attention_word(&m.cpu.attention);
+  m.set_idt_gate(0x40, 0x08, handler, 0xE);
+  m.cpu.s.gpr[EBX] = kData;
+  m.write_bytes(TestMachine::kCodeBase, code);
+  m.run(100'000);
+  Outcome o;
+  std::copy(std::begin(m.cpu.s.gpr), std::end(m.cpu.s.gpr), o.gpr);
+  o.eip = m.cpu.s.eip;
+  o.eflags = m.cpu.s.flags.value();
+  o.instructions = m.cpu.counters.instructions;
+  o.data.assign(m.bus.ram() + kData, m.bus.ram() + kData + 4096);
+  m.cpu.pic = nullptr;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("jit: interrupts that become takeable inside a region are taken where the interpreter takes them") {
+  // In a loop compiled as a region an interrupt becomes takeable three ways: INTR rises with IF
+  // set (an OUT in the middle of a block), IF rises through STI with INTR held (one instruction
+  // later, after its shadow), and IF rises through POPF with INTR held. Every iteration runs
+  // the same instructions; the loop counter decides when the OUT rings. The handler logs the
+  // counter and the sum in ESI it interrupted.
+  const char* const source = R"(
+  mov ecx, 3000
+  xor edi, edi
+  xor esi, esi
+  sti
+top:
+  cmp ecx, 2500
+  sete al
+  out 0x80, al
+  add esi, ecx
+  jmp .held
+.held:
+  cli
+  cmp ecx, 1500
+  sete al
+  out 0x80, al
+  add esi, 5
+  sti
+  add esi, 7
+  cli
+  cmp ecx, 500
+  sete al
+  out 0x80, al
+  pushfd
+  or dword [esp], 0x200
+  popfd
+  add esi, ecx
+  dec ecx
+  jnz top
+  hlt
+  times 0x400 - ($ - $$) db 0
+handler:
+  mov [ebx+edi*4], ecx
+  mov [ebx+edi*4+4], esi
+  add edi, 2
+  iretd
+)";
+  const u32 handler = TestMachine::kCodeBase + 0x400;
+  const auto compiler = synchronous_compiler(50);
+  const std::vector<u8> code = test::assemble(source, 32, TestMachine::kCodeBase);
+  const Outcome interpreted = run_with_interrupts(code, nullptr, handler);
+  const Outcome compiled = run_with_interrupts(code, compiler.get(), handler);
+  check_same(interpreted, compiled);
+  CHECK(interpreted.gpr[EDI] == 6);  // all three interrupts were taken
+  CHECK(compiler->counters().regions >= 1);
+}

@@ -76,15 +76,23 @@ extern "C" [[gnu::always_inline]] bool emu_jit_region_entry_ok(const emu::Cpu& c
 }
 
 // After the member `block` ended normally: whether the next block may start here, if it is a
-// member (the caller then compares EIP with the members').
-extern "C" [[gnu::always_inline]] bool emu_jit_region_continue(const emu::Cpu& c, const emu::Block& block,
+// member (the caller then compares EIP with the members'). While Cpu::attention is zero nothing
+// these checks look at has changed since the code was entered, unless the member's last
+// instruction may have changed the code segment (`context_may_change`, known when compiling).
+// When the full checks pass, the state is again what the region was entered with and free of
+// events, so attention is cleared and the next step is a single test again.
+extern "C" [[gnu::always_inline]] bool emu_jit_region_continue(emu::Cpu& c, const emu::Block& block,
                                                                const emu::DispatchState& d,
-                                                               const RegionContext& at_begin) {
+                                                               const RegionContext& at_begin, bool context_may_change) {
   using namespace emu;
+  if (!context_may_change && c.attention == 0) [[likely]]
+    return true;
   const SegmentCache& cs = c.s.sreg(Seg::CS);
-  return cs.base == at_begin.cs_base && cs.limit == at_begin.cs_limit && cs.attrs == at_begin.cs_attrs &&
-         c.user() == at_begin.user && c.tlb_generation() == at_begin.tlb_generation &&
-         d.cache_generation == at_begin.cache_generation && may_run_next(c, block, d);
+  const bool ok = cs.base == at_begin.cs_base && cs.limit == at_begin.cs_limit && cs.attrs == at_begin.cs_attrs &&
+                  c.user() == at_begin.user && c.tlb_generation() == at_begin.tlb_generation &&
+                  d.cache_generation == at_begin.cache_generation && may_run_next(c, block, d);
+  if (ok) c.attention = 0;
+  return ok;
 }
 
 // The step from the member `block` to another member, as the dispatcher would record it.
@@ -100,11 +108,16 @@ extern "C" [[gnu::always_inline]] emu::u32 emu_jit_entry_member(const emu::Dispa
 
 // After `block` ended normally: the compiled code of the block to run next, or nullptr to
 // return to the dispatcher (an event to handle, no valid link, or the next block not compiled).
-extern "C" [[gnu::always_inline]] emu::CompiledBlock emu_jit_next(const emu::Cpu& c, const emu::Block& block,
-                                                                  emu::DispatchState& d) {
+// The dispatcher's between-block checks are one test while Cpu::attention is zero (see
+// emu_jit_region_continue); the link lookup checks the rest.
+extern "C" [[gnu::always_inline]] emu::CompiledBlock emu_jit_next(emu::Cpu& c, const emu::Block& block,
+                                                                  emu::DispatchState& d, bool context_may_change) {
   using namespace emu;
   d.last_block = &block;
-  if (!may_run_next(c, block, d)) return nullptr;
+  if (context_may_change || c.attention != 0) [[unlikely]] {
+    if (!may_run_next(c, block, d)) return nullptr;
+    c.attention = 0;
+  }
   const Block* next = linked_block(block, c, d.cache_generation);
   if (!next || !next->compiled) return nullptr;
   ++d.chained_transitions;

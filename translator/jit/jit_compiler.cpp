@@ -366,6 +366,27 @@ class Backend {
     return g;
   }
 
+  // Whether a block ending with `last` may have changed what compiled code assumes between
+  // blocks beyond what sets Cpu::attention: the code segment. Only instructions that end a block
+  // change CS (far transfers, INT n, IRET, task switches, SYSENTER/SYSEXIT); after those, and
+  // after any other instruction that ends a block except the near jumps, the full checks run.
+  static bool may_change_code_segment(const DecodedInsn& last) {
+    if (!(last.entry->attrs & attr::kEndsBlock)) return false;
+    switch (last.entry->op) {
+      case Op::Jcc:
+      case Op::Loop:
+      case Op::Loope:
+      case Op::Loopne:
+      case Op::Jcxz:
+      case Op::Jmp:
+      case Op::Call:
+      case Op::JmpIndirect:
+      case Op::CallIndirect:
+      case Op::Ret: return false;
+      default: return true;
+    }
+  }
+
   // Where a member may go on to, as far as its last instruction says: a relative jump's target
   // (and the next instruction when the jump is conditional), the next instruction when the
   // block ends without a jump; nothing known for an indirect jump, a return or a far transfer.
@@ -481,6 +502,7 @@ class Backend {
         }
         b.CreateBr(leave);
         b.SetInsertPoint(leave);
+        llvm::Value* may_change = b.getInt1(may_change_code_segment(mb.insns.back()));
         // The members this one may go on to: those its last instruction names; after an
         // indirect jump or a return, any member (a single block gets no loop it cannot take:
         // LLVM's loop passes cost compile time).
@@ -497,7 +519,8 @@ class Backend {
           llvm::BasicBlock* choose = block(tag + "choose");
           b.CreateCondBr(region_ok, check, elsewhere);
           b.SetInsertPoint(check);
-          b.CreateCondBr(b.CreateCall(region_continue, {cpu, address(mb.block), dispatch, context}), choose, elsewhere);
+          b.CreateCondBr(b.CreateCall(region_continue, {cpu, address(mb.block), dispatch, context, may_change}), choose,
+                         elsewhere);
           b.SetInsertPoint(choose);
           llvm::SwitchInst* sw = b.CreateSwitch(b.CreateCall(eip_of, {cpu}), elsewhere, successors.size());
           for (std::size_t t : successors) {
@@ -511,7 +534,7 @@ class Backend {
           b.CreateBr(elsewhere);
         }
         b.SetInsertPoint(elsewhere);
-        llvm::Value* target = b.CreateCall(next, {cpu, address(mb.block), dispatch});
+        llvm::Value* target = b.CreateCall(next, {cpu, address(mb.block), dispatch, may_change});
         llvm::BasicBlock* chain = block(tag + "chain");
         b.CreateCondBr(b.CreateIsNull(target), to_dispatcher, chain);
         b.SetInsertPoint(chain);

@@ -124,7 +124,10 @@ Status cli(Cpu& c, const DecodedInsn&) {
 // STI   — interrupts stay blocked until after the next instruction if IF was clear.
 Status sti(Cpu& c, const DecodedInsn& i) {
   if (!iopl_allows(c)) return c.raise(kGP, 0);
-  if (!(c.s.flags.bits & eflags::IF)) c.s.interrupt_shadow = true;
+  if (!(c.s.flags.bits & eflags::IF)) {
+    c.s.interrupt_shadow = true;
+    c.need_attention();
+  }
   c.s.flags.bits |= eflags::IF;
   c.s.eip += i.len;
   return Status::EndBlock;
@@ -147,6 +150,7 @@ Status lahf(Cpu& c, const DecodedInsn&) {
 Status hlt(Cpu& c, const DecodedInsn& i) {
   c.s.eip += i.len;
   c.s.halted = true;
+  c.need_attention();
   return Status::Halted;
 }
 

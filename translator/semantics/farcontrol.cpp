@@ -531,6 +531,7 @@ Status mov_to_seg(Cpu& c, const DecodedInsn& i) {
   if (!c.load_segment(s, selector)) return Status::Fault;
   if (s != Seg::SS) return Status::Ok;
   c.s.interrupt_shadow = true;
+  c.need_attention();
   c.s.eip += i.len;
   return Status::EndBlock;
 }

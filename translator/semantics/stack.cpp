@@ -180,6 +180,7 @@ Status pop_seg(Cpu& c, const DecodedInsn& i) {
     c.s.gpr[ESP] = (c.s.gpr[ESP] & 0xFFFF0000u) | ((sp + sizeof(T)) & 0xFFFF);
   if (s == Seg::SS) {
     c.s.interrupt_shadow = true;
+    c.need_attention();
     c.s.eip += i.len;
     return Status::EndBlock;
   }

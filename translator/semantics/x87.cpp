@@ -301,6 +301,7 @@ Status report_pending(Cpu& c) {
   update_ferr(c);
   if (c.ignne) return Status::Ok;
   c.s.halted = true;
+  c.need_attention();
   return Status::Halted;
 }
 
