@@ -95,10 +95,14 @@ extern "C" [[gnu::always_inline]] bool emu_jit_region_continue(emu::Cpu& c, cons
   return ok;
 }
 
-// The step from the member `block` to another member, as the dispatcher would record it.
-extern "C" [[gnu::always_inline]] void emu_jit_region_step(emu::DispatchState& d, const emu::Block& block) {
-  d.last_block = &block;
-  ++d.region_transitions;
+// On the way out of a region's function: what the dispatcher would have recorded at each step
+// from one member to another, kept in registers while the members run (a loop then stores
+// nothing per iteration): the last member that ended normally (`last`, null when none has) and
+// the count of those steps.
+extern "C" [[gnu::always_inline]] void emu_jit_region_leave(emu::DispatchState& d, const emu::Block* last,
+                                                            emu::u64 steps) {
+  if (last) d.last_block = last;
+  d.region_transitions += steps;
 }
 
 extern "C" [[gnu::always_inline]] emu::u32 emu_jit_eip(const emu::Cpu& c) { return c.s.eip; }

@@ -175,7 +175,7 @@ class Backend {
                               {&region_begin_, "emu_jit_region_begin"},
                               {&region_entry_ok_, "emu_jit_region_entry_ok"},
                               {&region_continue_, "emu_jit_region_continue"},
-                              {&region_step_, "emu_jit_region_step"},
+                              {&region_leave_, "emu_jit_region_leave"},
                               {&entry_member_, "emu_jit_entry_member"}}) {
       *slot = library_->getFunction(name);
       if (!*slot) {
@@ -438,7 +438,7 @@ class Backend {
     auto helper = [&](const llvm::Function* f) { return m->getOrInsertFunction(f->getName(), f->getFunctionType()); };
     llvm::FunctionCallee step = helper(step_), enter = helper(enter_), next = helper(next_), eip_of = helper(eip_),
                          region_begin = helper(region_begin_), region_entry_ok = helper(region_entry_ok_),
-                         region_continue = helper(region_continue_), region_step = helper(region_step_),
+                         region_continue = helper(region_continue_), region_leave = helper(region_leave_),
                          entry_member = helper(entry_member_);
     auto address = [&](const void* p) {
       return llvm::ConstantExpr::getIntToPtr(llvm::ConstantInt::get(i64, reinterpret_cast<u64>(p)), ptr);
@@ -459,6 +459,15 @@ class Backend {
       llvm::AllocaInst* context = b.CreateAlloca(llvm::ArrayType::get(b.getInt8Ty(), 32));
       context->setAlignment(llvm::Align(8));
       b.CreateCall(region_begin, {cpu, dispatch, context});
+      // The last member that ended normally and the member-to-member steps taken, recorded in
+      // DispatchState only on the way out (emu_jit_region_leave); promoted to registers.
+      llvm::AllocaInst* last_member = b.CreateAlloca(ptr);
+      llvm::AllocaInst* steps = b.CreateAlloca(i64);
+      b.CreateStore(llvm::ConstantPointerNull::get(ptr), last_member);
+      b.CreateStore(llvm::ConstantInt::get(i64, 0), steps);
+      auto leave_region = [&](llvm::IRBuilder<>& at) {
+        at.CreateCall(region_leave, {dispatch, at.CreateLoad(ptr, last_member), at.CreateLoad(i64, steps)});
+      };
       // The member to start at, and whether the members may follow each other from there.
       u32 last_eip = 0;
       std::vector<u32> eips;
@@ -527,23 +536,29 @@ class Backend {
             llvm::BasicBlock* edge = block(tag + "to_m" + std::to_string(t));
             sw->addCase(b.getInt32(r.members[t].eip), edge);
             llvm::IRBuilder<> e(edge);
-            e.CreateCall(region_step, {dispatch, address(mb.block)});
+            e.CreateStore(address(mb.block), last_member);
+            e.CreateStore(e.CreateAdd(e.CreateLoad(i64, steps), llvm::ConstantInt::get(i64, 1)), steps);
             e.CreateBr(heads[t]);
           }
         } else {
           b.CreateBr(elsewhere);
         }
         b.SetInsertPoint(elsewhere);
+        b.CreateStore(address(mb.block), last_member);
         llvm::Value* target = b.CreateCall(next, {cpu, address(mb.block), dispatch, may_change});
         llvm::BasicBlock* chain = block(tag + "chain");
         b.CreateCondBr(b.CreateIsNull(target), to_dispatcher, chain);
         b.SetInsertPoint(chain);
+        leave_region(b);
         llvm::CallInst* tail = b.CreateCall(block_type, target, {cpu});
         tail->setTailCallKind(llvm::CallInst::TCK_MustTail);
         b.CreateRet(tail);
       }
-      llvm::IRBuilder<>(to_dispatcher).CreateRet(b.getInt32(0));
-      llvm::IRBuilder<>(faulted).CreateRet(b.getInt32(kCompiledFaulted));
+      for (auto [exit, result] : {std::pair{to_dispatcher, 0u}, std::pair{faulted, kCompiledFaulted}}) {
+        llvm::IRBuilder<> at(exit);
+        leave_region(at);
+        at.CreateRet(at.getInt32(result));
+      }
     }
     // Bring in the definitions the blocks use, then make them private to this module.
     std::unordered_set<std::string> entries;
@@ -1089,7 +1104,7 @@ class Backend {
   llvm::Function* region_begin_ = nullptr;
   llvm::Function* region_entry_ok_ = nullptr;
   llvm::Function* region_continue_ = nullptr;
-  llvm::Function* region_step_ = nullptr;
+  llvm::Function* region_leave_ = nullptr;
   llvm::Function* entry_member_ = nullptr;
   std::unique_ptr<llvm::TargetMachine> target_machine_;
   std::unique_ptr<llvm::orc::LLJIT> jit_;
