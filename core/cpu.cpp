@@ -237,7 +237,7 @@ bool Cpu::read_linear_bytes(u32 lin, u8* out, u32 len) {
 }
 
 bool Cpu::translate_fetch(u32 lin, u32& phys) {
-  const TlbEntry& e = tlb_[user_ ? 1 : 0][(lin >> 12) & (kTlbSize - 1)];
+  const TlbEntry& e = tlb_entry(lin);
   if (e.read_tag == (lin & ~0xFFFu)) {
     phys = e.phys_page | (lin & 0xFFF);
     return true;

@@ -204,9 +204,8 @@ class Cpu {
   }
   template <typename T>
   bool read_linear(u32 lin, T& out) {
-    const TlbEntry& e = tlb_[user_ ? 1 : 0][(lin >> 12) & (kTlbSize - 1)];
-    if (e.read_tag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000 - sizeof(T) && !may_alignment_fault(lin, sizeof(T)))
-        [[likely]] {
+    const TlbEntry& e = tlb_entry(lin);
+    if (e.read_tag == last_byte_page(lin, sizeof(T)) && !may_alignment_fault(lin, sizeof(T))) [[likely]] {
       std::memcpy(&out, reinterpret_cast<const u8*>(e.addend + lin), sizeof(T));
       return true;
     }
@@ -217,9 +216,8 @@ class Cpu {
   }
   template <typename T>
   bool write_linear(u32 lin, T value) {
-    const TlbEntry& e = tlb_[user_ ? 1 : 0][(lin >> 12) & (kTlbSize - 1)];
-    if (e.write_tag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000 - sizeof(T) && !may_alignment_fault(lin, sizeof(T)))
-        [[likely]] {
+    const TlbEntry& e = tlb_entry(lin);
+    if (e.write_tag == last_byte_page(lin, sizeof(T)) && !may_alignment_fault(lin, sizeof(T))) [[likely]] {
       std::memcpy(reinterpret_cast<u8*>(e.addend + lin), &value, sizeof(T));
       return true;
     }
@@ -286,6 +284,7 @@ class Cpu {
   void set_cpl(u8 cpl) {
     s.cpl = cpl;
     user_ = cpl == 3;
+    tlb_set_offset_ = user_ ? sizeof(tlb_[0]) : 0;
     need_attention();
   }
   // Recomputes mode-dependent cached values after a mode change (CR0.PE, EFLAGS.VM, CS load).
@@ -377,6 +376,17 @@ class Cpu {
     bool large = false;  // from a 4 MiB page
   };
 
+  // The entry for `lin` in the current privilege's TLB set (one load and an add on the fast path
+  // rather than a multiply by the privilege).
+  const TlbEntry& tlb_entry(u32 lin) const {
+    const auto* set = reinterpret_cast<const TlbEntry*>(reinterpret_cast<const char*>(tlb_) + tlb_set_offset_);
+    return set[(lin >> 12) & (kTlbSize - 1)];
+  }
+  // The page of an access's last byte. Compared with the tag of the entry its first byte indexes,
+  // it also rules out an access crossing into the next page: that page has another index, so no
+  // tag in this slot can name it (the access then takes the slow path, which splits it).
+  static u32 last_byte_page(u32 lin, u32 size) { return (lin + (size - 1)) & ~0xFFFu; }
+
   const SegmentCache& s_seg(Seg seg) const { return s.seg[static_cast<u8>(seg)]; }
   static bool c_readable(const SegmentCache& c) { return !c.is_code() || (c.attrs & desc::kWritable); }
   bool c_writable(const SegmentCache& c) const {
@@ -392,6 +402,7 @@ class Cpu {
   TlbEntry tlb_[2][kTlbSize];   // [0] supervisor, [1] user
   std::vector<u16> filled_[2];  // the slots of tlb_ in use (read_tag valid), each once
   bool user_ = false;
+  u32 tlb_set_offset_ = 0;  // byte offset of tlb_[user_] in tlb_, kept with user_
   AccessWatch* watch_ = nullptr;
   u64 tlb_generation_ = 0;
 };

@@ -84,6 +84,7 @@ void Cpu::serialize(StateVisitor& v) {
   pending = {};
   triple_fault = false;
   user_ = s.cpl == 3;
+  tlb_set_offset_ = user_ ? sizeof(tlb_[0]) : 0;
   tlb_flush_all();
 }
 
