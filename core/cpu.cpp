@@ -28,6 +28,16 @@ void Cpu::reset() {
   tlb_flush_all();
 }
 
+bool Cpu::check_segment_slow(Seg s, u32 offset, u32 len, bool write) {
+  const SegmentCache& c = s_seg(s);
+  // offset .. offset+len-1 must lie in [lo, hi]; written so that no sum overflows.
+  if (offset < c.lo || offset > c.hi || c.hi - offset < len - 1 || !c.usable) [[unlikely]]
+    return segment_fault(s);
+  if (write ? !c_writable(c) : !c_readable(c)) [[unlikely]]
+    return segment_fault(s);
+  return true;
+}
+
 // ---- TLB -------------------------------------------------------------------------------------
 
 void Cpu::tlb_flush_all() {

@@ -170,13 +170,11 @@ class Cpu {
     // The common case first: in a flat writable data segment only a wrap past 4 GiB faults.
     if (c.flat && offset <= 0xFFFFFFFFu - (len - 1)) [[likely]]
       return true;
-    // offset .. offset+len-1 must lie in [lo, hi]; written so that no sum overflows.
-    if (offset < c.lo || offset > c.hi || c.hi - offset < len - 1 || !c.usable) [[unlikely]]
-      return segment_fault(s);
-    if (write ? !c_writable(c) : !c_readable(c)) [[unlikely]]
-      return segment_fault(s);
-    return true;
+    return check_segment_slow(s, offset, len, write);
   }
+  // The full limit and type check (core/cpu.cpp), out of line: compiled code calls it rather than
+  // carrying a copy for every memory operand, which would make each block larger to compile.
+  bool check_segment_slow(Seg s, u32 offset, u32 len, bool write);
 
   template <typename T>
   bool read(Seg s, u32 offset, T& out) {
