@@ -430,6 +430,13 @@ StopReason Interpreter::run(u64 max_instructions) {
   u64 budget = max_instructions;
   Block* previous = nullptr;  // the block just executed, whose links may name the next one
   while (budget > 0) {
+    if (compiler_ && compiler_->cache_full(dispatch_)) [[unlikely]] {
+      // The code cache is full: every block goes, with the code made for it (blocks still hot
+      // become hot again). Nothing compiled is running here, between blocks.
+      flush();
+      previous = nullptr;
+      compiler_->drop_code(dispatch_);
+    }
     if (!graveyard_.empty()) retire_invalidated();
     if (compiler_ && compiler_->has_finished()) compiler_->install_finished(*this);
     if (cpu_.triple_fault) return StopReason::TripleFault;

@@ -73,10 +73,19 @@ class BlockCompiler {
   bool backlogged() const { return backlog_.load(std::memory_order_relaxed) > 0; }
   // Hands finished code to interpreter.install().
   virtual void install_finished(Interpreter& interpreter) = 0;
+  // Whether the code made for `dispatch`'s interpreter fills its share of the code cache; the
+  // interpreter then drops every block and calls drop_code. Cheap enough to ask every block.
+  bool cache_full(const DispatchState& dispatch) const {
+    return cache_full_.load(std::memory_order_relaxed) && over_limit(dispatch);
+  }
+  // Frees the code made for `dispatch`'s interpreter, which has dropped every block using it.
+  virtual void drop_code(const DispatchState& dispatch) = 0;
 
  protected:
-  std::atomic<bool> finished_{false};  // set by the compiler when code is ready to install
-  std::atomic<u32> backlog_{0};        // requests queued, not yet being compiled
+  virtual bool over_limit(const DispatchState& dispatch) const = 0;
+  std::atomic<bool> cache_full_{false};  // some interpreter's code has reached the limit
+  std::atomic<bool> finished_{false};    // set by the compiler when code is ready to install
+  std::atomic<u32> backlog_{0};          // requests queued, not yet being compiled
 };
 
 struct Block {

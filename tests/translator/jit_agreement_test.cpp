@@ -296,3 +296,29 @@ handler:
   CHECK(interpreted.gpr[EDI] == 6);  // all three interrupts were taken
   CHECK(compiler->counters().regions >= 1);
 }
+
+TEST_CASE("jit: a full code cache is flushed and the code made again, with the interpreter's results") {
+  // A code cache of four modules, in force mode (every block compiled before it runs): a loop of
+  // twelve blocks fills it three times an iteration, the interpreter drops every block and the
+  // code is freed each time; the program still computes what the interpreter computes.
+  jit::JitOptions options;
+  options.force = true;
+  options.cache_modules = 4;
+  std::string error;
+  const auto compiler = jit::JitCompiler::create(options, error);
+  REQUIRE_MESSAGE(compiler, error);
+  std::string source = " mov ecx, 3\nagain:\n";
+  for (int k = 0; k < 11; ++k)
+    source += " add eax, " + std::to_string(k + 1) + "\n xor edx, eax\n jmp b" + std::to_string(k) + "\nb" +
+              std::to_string(k) + ":\n";
+  source += " dec ecx\n jnz again\n hlt\n";
+  const std::vector<u8> code = test::assemble(source, 32, TestMachine::kCodeBase);
+  const u32 regs[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  const Outcome interpreted = run(code, regs, nullptr);
+  const Outcome compiled = run(code, regs, compiler.get());
+  check_same(interpreted, compiled);
+  const jit::JitCounters c = compiler->counters();
+  CHECK(c.failures == 0);
+  CHECK(c.cache_flushes >= 6);
+  CHECK(c.live_modules <= 4);
+}

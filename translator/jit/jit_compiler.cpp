@@ -249,6 +249,8 @@ class Backend {
     }
 
     if (module && options_.dump) dump_module(*module, batch);
+    // One tracker per module, and so per interpreter (a batch holds one interpreter's requests):
+    // drop() frees an interpreter's code when its cache is full.
     llvm::orc::ResourceTrackerSP tracker = jit_->getMainJITDylib().createResourceTracker();
     if (module) {
       if (auto err = jit_->addIRModule(tracker, llvm::orc::ThreadSafeModule(std::move(module), *context_))) {
@@ -275,8 +277,10 @@ class Backend {
       for (Result& res : results) res.code = nullptr;
     } else {
       ++counters.modules;
+      KeptModule& kept = modules_.emplace_back(KeptModule{batch[0].dispatch, tracker, {}});
       for (std::size_t k = 0; k < batch.size(); ++k) {
         const std::string name = entry_name(batch[k]);
+        kept.names.push_back(name);
         const u64 size = sizes_.count(name) ? sizes_[name] : 0;
         counters.code_bytes += size;
         counters.guest_instructions_compiled += batch[k].instructions();
@@ -296,6 +300,28 @@ class Backend {
     }
     counters.compile_ns += thread_cpu_ns() - start;
     return results;
+  }
+
+  // Frees the code of every module made for `owner` (its interpreter runs none of it any more).
+  // Returns how many modules went.
+  u64 drop(const DispatchState* owner) {
+    u64 dropped = 0;
+    std::vector<KeptModule> kept;
+    for (KeptModule& m : modules_) {
+      if (m.owner != owner) {
+        kept.push_back(std::move(m));
+        continue;
+      }
+      if (auto err = m.tracker->remove()) {
+        if (!failure_reported_)
+          std::fprintf(stderr, "emu: JIT: freeing code failed: %s\n", llvm::toString(std::move(err)).c_str());
+        failure_reported_ = true;
+      }
+      for (const std::string& name : m.names) sizes_.erase(name);
+      ++dropped;
+    }
+    modules_ = std::move(kept);
+    return dropped;
   }
 
  private:
@@ -1109,6 +1135,14 @@ class Backend {
   std::unique_ptr<llvm::TargetMachine> target_machine_;
   std::unique_ptr<llvm::orc::LLJIT> jit_;
   std::unordered_map<std::string, u64> sizes_;
+  // The modules installed, with the interpreter each was made for.
+  struct KeptModule {
+    const DispatchState* owner;
+    llvm::orc::ResourceTrackerSP tracker;
+    std::vector<std::string> names;
+  };
+  std::vector<KeptModule> modules_;
+
   std::unordered_set<std::string> originally_local_;  // library functions that had local linkage
   const std::vector<ByteRange> promotable_ = promotable_ranges();
   std::unordered_map<const llvm::GlobalValue*, std::vector<const llvm::GlobalValue*>> references_;
@@ -1130,6 +1164,11 @@ struct JitCompiler::Impl {
   std::atomic<u32>* backlog = nullptr;        // the BlockCompiler's count of queued requests
   bool stopping = false;
   JitCounters counters;  // under `mutex`
+  // Modules in the code cache for each interpreter, and the interpreters whose code the
+  // compile thread is to free (it alone uses the backend).
+  std::unordered_map<const DispatchState*, u64> live_modules;
+  std::vector<const DispatchState*> drops;
+  std::atomic<bool>* cache_full = nullptr;  // the BlockCompiler's flag
   std::thread worker;
 
   // Guest instructions per module: batching amortises LLVM's per-module cost (DESIGN §3: ~190 µs
@@ -1140,13 +1179,24 @@ struct JitCompiler::Impl {
   void run_worker() {
     std::unique_lock lock(mutex);
     for (;;) {
-      wake.wait(lock, [&] { return stopping || !queue.empty(); });
+      wake.wait(lock, [&] { return stopping || !queue.empty() || !drops.empty(); });
       if (stopping) return;
+      // Code is freed before the next batch, which may be for the same interpreter.
+      if (!drops.empty()) {
+        std::vector<const DispatchState*> owners;
+        owners.swap(drops);
+        lock.unlock();
+        for (const DispatchState* owner : owners) backend.drop(owner);
+        lock.lock();
+        continue;
+      }
       std::vector<Request> batch;
       // Newest first: what became hot last is what the guest runs now (a boot's one-off hot
-      // spots wait behind the benchmark loop that follows them, not the other way round).
+      // spots wait behind the benchmark loop that follows them, not the other way round). One
+      // module holds one interpreter's requests (its code is freed with that interpreter's).
       std::size_t instructions = 0;
-      while (!queue.empty() && instructions < kBatchInstructions) {
+      const DispatchState* owner = queue.back().dispatch;
+      while (!queue.empty() && instructions < kBatchInstructions && queue.back().dispatch == owner) {
         instructions += queue.back().instructions();
         batch.push_back(std::move(queue.back()));
         queue.pop_back();
@@ -1156,14 +1206,20 @@ struct JitCompiler::Impl {
       lock.unlock();
       std::vector<Result> results = backend.compile(batch, delta);
       lock.lock();
-      add(delta);
+      add(delta, owner);
       for (Result& r : results)
         if (r.code) finished.push_back(r);
       if (!finished.empty()) any_finished->store(true, std::memory_order_release);
     }
   }
 
-  void add(const JitCounters& d) {
+  // Under `mutex`: a compile's counters, and the module it made for `owner`'s interpreter.
+  void add(const JitCounters& d, const DispatchState* owner) {
+    if (d.modules) {
+      counters.live_modules += d.modules;
+      if ((live_modules[owner] += d.modules) >= options.cache_modules)
+        cache_full->store(true, std::memory_order_relaxed);
+    }
     counters.blocks_compiled += d.blocks_compiled;
     counters.regions += d.regions;
     counters.region_blocks += d.region_blocks;
@@ -1178,6 +1234,7 @@ struct JitCompiler::Impl {
 JitCompiler::JitCompiler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
   impl_->any_finished = &finished_;
   impl_->backlog = &backlog_;
+  impl_->cache_full = &cache_full_;
 }
 
 std::unique_ptr<JitCompiler> JitCompiler::create(const JitOptions& options, std::string& error) {
@@ -1210,7 +1267,7 @@ void JitCompiler::hot(const Region& region, const DispatchState& dispatch) {
     one.push_back(std::move(r));
     std::vector<Result> results = impl_->backend.compile(one, delta);
     std::lock_guard lock(impl_->mutex);
-    impl_->add(delta);
+    impl_->add(delta, &dispatch);
     if (results[0].code) {
       impl_->finished.push_back(results[0]);
       impl_->any_finished->store(true, std::memory_order_release);
@@ -1250,6 +1307,36 @@ void JitCompiler::install_finished(Interpreter& interpreter) {
   impl_->counters.stale += stale;
 }
 
+bool JitCompiler::over_limit(const DispatchState& dispatch) const {
+  std::lock_guard lock(impl_->mutex);
+  auto it = impl_->live_modules.find(&dispatch);
+  return it != impl_->live_modules.end() && it->second >= impl_->options.cache_modules;
+}
+
+void JitCompiler::drop_code(const DispatchState& dispatch) {
+  const bool own_thread = !impl_->options.force && !impl_->options.synchronous;
+  {
+    std::lock_guard lock(impl_->mutex);
+    // Requests and finished code for the dropped blocks would only be turned away at install.
+    std::erase_if(impl_->queue, [&](const Request& r) { return r.dispatch == &dispatch; });
+    std::erase_if(impl_->finished, [&](const Result& r) { return r.dispatch == &dispatch; });
+    impl_->backlog->store(static_cast<u32>(impl_->queue.size()), std::memory_order_relaxed);
+    if (auto it = impl_->live_modules.find(&dispatch); it != impl_->live_modules.end()) {
+      impl_->counters.live_modules -= it->second;
+      impl_->live_modules.erase(it);
+    }
+    ++impl_->counters.cache_flushes;
+    bool any_full = false;
+    for (const auto& [owner, modules] : impl_->live_modules) any_full |= modules >= impl_->options.cache_modules;
+    cache_full_.store(any_full, std::memory_order_relaxed);
+    if (own_thread) impl_->drops.push_back(&dispatch);
+  }
+  if (own_thread)
+    impl_->wake.notify_one();
+  else
+    impl_->backend.drop(&dispatch);
+}
+
 JitCounters JitCompiler::counters() const {
   std::lock_guard lock(impl_->mutex);
   JitCounters c = impl_->counters;
@@ -1270,7 +1357,7 @@ std::string JitCompiler::describe(const Interpreter& interpreter) const {
       "  regions             %llu functions of several blocks, holding %llu of those blocks\n"
       "  compile time        %.1f ms total, %.1f us per guest instruction (compile thread CPU)\n"
       "  queue               %llu waiting; %llu installed, %llu dropped (block invalidated first)\n"
-      "  code size           %llu bytes\n"
+      "  code size           %llu bytes compiled; %llu modules in the code cache, %llu flushes\n"
       "  block runs          %llu interpreted, %llu entries into compiled code (which goes on from\n"
       "                      block to block by itself)\n"
       "  transitions         %llu inside regions, %llu chained between compiled functions, %llu\n"
@@ -1286,6 +1373,7 @@ std::string JitCompiler::describe(const Interpreter& interpreter) const {
       c.guest_instructions_compiled ? c.compile_ns / 1e3 / c.guest_instructions_compiled : 0.0,
       static_cast<unsigned long long>(c.queued), static_cast<unsigned long long>(c.installed),
       static_cast<unsigned long long>(c.stale), static_cast<unsigned long long>(c.code_bytes),
+      static_cast<unsigned long long>(c.live_modules), static_cast<unsigned long long>(c.cache_flushes),
       static_cast<unsigned long long>(s.interpreted_runs), static_cast<unsigned long long>(s.compiled_runs),
       static_cast<unsigned long long>(d.region_transitions), static_cast<unsigned long long>(d.chained_transitions),
       static_cast<unsigned long long>(s.chained + s.block_lookups),

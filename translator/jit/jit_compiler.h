@@ -29,6 +29,11 @@ struct JitOptions {
   std::FILE* dump = nullptr;
   // Writes /tmp/perf-PID.map so `perf report` names compiled blocks by guest address.
   bool perf_map = false;
+  // The code cache: modules of compiled code one interpreter may hold. When it is full the
+  // interpreter drops every block and the code made for them is freed. Each module is a few
+  // memory mappings, and Linux allows a process 65,530 (vm.max_map_count); a boot and the
+  // reference benchmark make about 500 modules, a boot in force mode tens of thousands.
+  u32 cache_modules = 4096;
 };
 
 struct JitCounters {
@@ -40,9 +45,11 @@ struct JitCounters {
   u64 compile_ns = 0;  // thread CPU time spent in LLVM (lifting, optimising, code generation)
   u64 code_bytes = 0;
   u64 failures = 0;
-  u64 queued = 0;     // waiting for the compile thread now
-  u64 installed = 0;  // compiled blocks installed in the interpreter's cache
-  u64 stale = 0;      // finished after their block was invalidated: dropped
+  u64 queued = 0;         // waiting for the compile thread now
+  u64 installed = 0;      // compiled blocks installed in the interpreter's cache
+  u64 stale = 0;          // finished after their block was invalidated: dropped
+  u64 cache_flushes = 0;  // times the code cache was full and all its code was freed
+  u64 live_modules = 0;   // modules in the code cache now (all interpreters)
 };
 
 class JitCompiler final : public BlockCompiler {
@@ -55,6 +62,7 @@ class JitCompiler final : public BlockCompiler {
   u32 threshold() const override;
   void hot(const Region& region, const DispatchState& dispatch) override;
   void install_finished(Interpreter& interpreter) override;
+  void drop_code(const DispatchState& dispatch) override;
 
   JitCounters counters() const;
   // `info jit`: the counters above and the interpreter's, as text.
@@ -63,6 +71,7 @@ class JitCompiler final : public BlockCompiler {
   struct Impl;
 
  private:
+  bool over_limit(const DispatchState& dispatch) const override;
   explicit JitCompiler(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
