@@ -58,6 +58,7 @@ std::unique_ptr<jit::JitCompiler> start_jit(const Options& opt, Interpreter& int
   o.force = opt.jit == "force";
   o.threshold = opt.jit_threshold;
   o.perf_map = opt.jit_perf_map;
+  o.cache_modules = opt.jit_cache_modules;
   o.dump = opt.log_jit ? log : nullptr;
   std::string error;
   auto compiler = jit::JitCompiler::create(o, error);

@@ -44,7 +44,7 @@ bool parse_size(std::string text, u32& bytes, std::string& error) {
   return true;
 }
 
-// -jit on|off|force[,threshold=N][,perfmap=on|off]
+// -jit on|off|force[,threshold=N][,cache=N][,perfmap=on|off]
 bool parse_jit(const std::string& text, Options& o, std::string& error) {
   std::stringstream ss(text);
   std::string item;
@@ -66,10 +66,19 @@ bool parse_jit(const std::string& text, Options& o, std::string& error) {
         return false;
       }
       o.jit_threshold = static_cast<unsigned>(v);
+    } else if (item.rfind("cache=", 0) == 0) {
+      const std::string n = item.substr(6);
+      char* end = nullptr;
+      const unsigned long v = std::strtoul(n.c_str(), &end, 10);
+      if (n.empty() || *end || v < 1 || v > 10'000) {
+        error = "-jit: cache '" + n + "' is not a number of modules from 1 to 10000";
+        return false;
+      }
+      o.jit_cache_modules = static_cast<unsigned>(v);
     } else if (item == "perfmap=on" || item == "perfmap=off") {
       o.jit_perf_map = item == "perfmap=on";
     } else {
-      error = "-jit: unknown option '" + item + "' (threshold=N, perfmap=on|off)";
+      error = "-jit: unknown option '" + item + "' (threshold=N, cache=N, perfmap=on|off)";
       return false;
     }
   }
@@ -508,10 +517,11 @@ const char* usage_text() {
          "  -debug-script F   -debug with the commands of F first (deterministic with -icount)\n"
          "  -magic-break      xchg bx,bx stops in the debugger (Bochs's magic breakpoint)\n"
          "  -d ITEMS          log: in_asm, cpu (with registers), guest_errors, jit (compiled blocks)\n"
-         "  -jit MODE[,threshold=N][,perfmap=on]\n"
+         "  -jit MODE[,threshold=N][,cache=N][,perfmap=on]\n"
          "                    tier 1, the LLVM JIT: on (hot blocks, compiled on a background thread;\n"
          "                    the default), off (interpret only), force (compile every block before\n"
-         "                    it first runs); threshold: runs before a block is hot (50000); perfmap:\n"
+         "                    it first runs); threshold: runs before a block is hot (50000); cache:\n"
+         "                    modules of compiled code held before all are freed (4096); perfmap:\n"
          "                    write /tmp/perf-PID.map for perf\n"
          "  -D FILE           write the -d log to FILE instead of stderr\n"
          "  -max-insns N      stop after N instructions\n"
