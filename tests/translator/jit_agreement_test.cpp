@@ -68,6 +68,17 @@ struct Outcome {
   std::vector<u8> data;
 };
 
+// What a run left: the registers, the retired count and the data page.
+Outcome outcome(TestMachine& m) {
+  Outcome o;
+  std::copy(std::begin(m.cpu.s.gpr), std::end(m.cpu.s.gpr), o.gpr);
+  o.eip = m.cpu.s.eip;
+  o.eflags = m.cpu.s.flags.value();
+  o.instructions = m.cpu.counters.instructions;
+  o.data.assign(m.bus.ram() + kData, m.bus.ram() + kData + 4096);
+  return o;
+}
+
 Outcome run(const std::vector<u8>& code, const u32 (&regs)[8], jit::JitCompiler* compiler,
             DispatchState* dispatch = nullptr) {
   TestMachine m;
@@ -79,12 +90,7 @@ Outcome run(const std::vector<u8>& code, const u32 (&regs)[8], jit::JitCompiler*
   m.cpu.s.gpr[EBX] = kData;
   m.write_bytes(TestMachine::kCodeBase, code);
   m.run(100'000);
-  Outcome o;
-  std::copy(std::begin(m.cpu.s.gpr), std::end(m.cpu.s.gpr), o.gpr);
-  o.eip = m.cpu.s.eip;
-  o.eflags = m.cpu.s.flags.value();
-  o.instructions = m.cpu.counters.instructions;
-  o.data.assign(m.bus.ram() + kData, m.bus.ram() + kData + 4096);
+  Outcome o = outcome(m);
   if (dispatch) *dispatch = m.interp.dispatch_state();
   return o;
 }
@@ -232,12 +238,7 @@ Outcome run_with_interrupts(const std::vector<u8>& code, jit::JitCompiler* compi
   m.cpu.s.gpr[EBX] = kData;
   m.write_bytes(TestMachine::kCodeBase, code);
   m.run(100'000);
-  Outcome o;
-  std::copy(std::begin(m.cpu.s.gpr), std::end(m.cpu.s.gpr), o.gpr);
-  o.eip = m.cpu.s.eip;
-  o.eflags = m.cpu.s.flags.value();
-  o.instructions = m.cpu.counters.instructions;
-  o.data.assign(m.bus.ram() + kData, m.bus.ram() + kData + 4096);
+  Outcome o = outcome(m);
   m.cpu.pic = nullptr;
   return o;
 }
