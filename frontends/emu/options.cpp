@@ -70,8 +70,8 @@ bool parse_jit(const std::string& text, Options& o, std::string& error) {
       const std::string n = item.substr(6);
       char* end = nullptr;
       const unsigned long v = std::strtoul(n.c_str(), &end, 10);
-      if (n.empty() || *end || v < 1 || v > 10'000) {
-        error = "-jit: cache '" + n + "' is not a number of modules from 1 to 10000";
+      if (n.empty() || *end || v < 1 || v > 30'000) {
+        error = "-jit: cache '" + n + "' is not a number of modules from 1 to 30000";
         return false;
       }
       o.jit_cache_modules = static_cast<unsigned>(v);
@@ -521,7 +521,7 @@ const char* usage_text() {
          "                    tier 1, the LLVM JIT: on (hot blocks, compiled on a background thread;\n"
          "                    the default), off (interpret only), force (compile every block before\n"
          "                    it first runs); threshold: runs before a block is hot (50000); cache:\n"
-         "                    modules of compiled code held before all are freed (4096); perfmap:\n"
+         "                    modules of compiled code held before all are freed (20000); perfmap:\n"
          "                    write /tmp/perf-PID.map for perf\n"
          "  -D FILE           write the -d log to FILE instead of stderr\n"
          "  -max-insns N      stop after N instructions\n"

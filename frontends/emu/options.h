@@ -63,7 +63,7 @@ struct Options {
   std::string jit = "on";                // -jit on|off|force: tier 1 (translator/jit/)
   unsigned jit_threshold = 50000;        // -jit ...,threshold=N: executions before a block compiles
   bool jit_perf_map = false;             // -jit ...,perfmap=on: /tmp/perf-PID.map for perf
-  unsigned jit_cache_modules = 4096;     // -jit ...,cache=N: code-cache size in modules
+  unsigned jit_cache_modules = 20000;    // -jit ...,cache=N: code-cache size in modules
   std::string log_file;                  // -D FILE
   std::optional<unsigned> icount_shift;  // -icount shift=N: deterministic mode
   std::string rtc_base;                  // -rtc base=utc|localtime|DATE (empty: utc, or 2000-01-01 under -icount)

@@ -30,10 +30,12 @@ struct JitOptions {
   // Writes /tmp/perf-PID.map so `perf report` names compiled blocks by guest address.
   bool perf_map = false;
   // The code cache: modules of compiled code one interpreter may hold. When it is full the
-  // interpreter drops every block and the code made for them is freed. Each module is a few
-  // memory mappings, and Linux allows a process 65,530 (vm.max_map_count); a boot and the
-  // reference benchmark make about 500 modules, a boot in force mode tens of thousands.
-  u32 cache_modules = 4096;
+  // interpreter drops every block and the code made for them is freed. Each module is about two
+  // memory mappings (measured: 1,412 modules, 2,500 more), and Linux allows a process 65,530
+  // (vm.max_map_count). A boot and the reference benchmark make about 500 modules, a boot in
+  // force mode tens of thousands: at 4,096 it flushed every few minutes and compiled its
+  // working set again each time, several times slower.
+  u32 cache_modules = 20000;
 };
 
 struct JitCounters {
