@@ -90,6 +90,7 @@ void Interpreter::release_from_region(Block& b) {
   b.region_size = 0;
   b.region_member = 0;
   b.executions = 0;
+  b.reformed = false;
 }
 
 void Interpreter::retire_invalidated() { graveyard_.clear(); }
@@ -386,6 +387,71 @@ Region Interpreter::form_region(Block& hot) {
   return r;
 }
 
+Region Interpreter::reform_region(Block& hot) {
+  // A boot or a benchmark phase makes many blocks hot at once: while the compile thread is
+  // busy, form_region sends them alone. Running compiled, they then go from one function to
+  // another through their links, each step leaving one function and entering the next (the guest
+  // registers stored and loaded again, the links checked). When such a block has been entered
+  // often, this gathers what surrounds it into one function. Links name only a block's last two
+  // successors, and a function returns to many call sites, so the search follows links both
+  // ways: from a return site back to the callee that returned there, and on to the others.
+  Region r;
+  const u32 page = hot.phys & ~0xFFFu;
+  if (hot.phys_end_page != page) {
+    hot.reformed = true;
+    return r;
+  }
+  const SegmentCache& cs = cpu_.s.sreg(Seg::CS);
+  const u32 hot_eip = cpu_.s.eip;
+  const u64 min_executions = compiler_->threshold() / 2;
+  // Where a block would be a member: whole on the page, at the EIP that puts it at its place on
+  // the page (as in form_region), compiled or hot, not waiting for another region's code and
+  // not in a region formed this way already (which would lose the member it shares).
+  auto may_join = [&](const Block* t) {
+    return t && t->valid && t->code32 == hot.code32 && (t->phys & ~0xFFFu) == page && t->phys_end_page == page &&
+           t->eip - hot_eip == t->phys - hot.phys && !(t->region && !t->compiled) &&
+           (t->compiled || t->executions >= min_executions) && (!t->reformed || t == &hot);
+  };
+  // A link counts while it holds (the same tests as linked_block).
+  auto holds = [&](const Block::Link& l) {
+    return l.cs_base == cs.base && l.user == cpu_.user() && l.tlb_generation == cpu_.tlb_generation() &&
+           l.cache_generation == dispatch_.cache_generation && l.target && l.eip - hot_eip == l.target->phys - hot.phys;
+  };
+  const auto page_blocks = blocks_by_page_.find(page);
+  if (page_blocks == blocks_by_page_.end()) return r;
+  std::vector<Block*> found{&hot};
+  unsigned insns = static_cast<unsigned>(hot.insns.size());
+  auto take = [&](Block* t) {
+    if (!may_join(t) || std::find(found.begin(), found.end(), t) != found.end() || found.size() >= kMaxReformedBlocks ||
+        insns + t->insns.size() > kMaxReformedInsns)
+      return;
+    found.push_back(t);
+    insns += static_cast<unsigned>(t->insns.size());
+  };
+  for (std::size_t k = 0; k < found.size(); ++k) {
+    for (const Block::Link& l : found[k]->links)
+      if (holds(l)) take(l.target);
+    for (Block* from : page_blocks->second)
+      for (const Block::Link& l : from->links)
+        if (l.target == found[k] && holds(l)) take(from);
+  }
+  if (found.size() <= hot.region_size) {
+    // Nothing to gain yet (what it leads to may still wait for its code): look again after as
+    // many entries.
+    hot.executions = 0;
+    return r;
+  }
+  r.cs_base = cs.base;
+  for (Block* b : found) {
+    r.members.push_back({b, hot_eip + (b->phys - hot.phys)});
+    b->region = hot.serial;
+    b->region_size = static_cast<u32>(found.size());
+    b->reformed = true;
+  }
+  ++stats_.regions_reformed;
+  return r;
+}
+
 void Interpreter::single_step_trap() {
   // Single-step trap after an instruction that began with TF = 1 (SDM Vol. 3A, 17.3.1.4):
   // DR6.BS is set and #DB is delivered with EIP after the instruction.
@@ -469,6 +535,15 @@ StopReason Interpreter::run(u64 max_instructions) {
     if (compiler_ && !b->region && b->valid && b->executions >= compiler_->threshold()) {
       compiler_->hot(form_region(*b), dispatch_);
       if (compiler_->has_finished()) compiler_->install_finished(*this);
+    } else if (b->compiled && b->executions >= dispatch_.reform_at && !b->reformed && b->valid) [[unlikely]] {
+      // Entered often from other compiled code: a larger region may hold it and them. Only
+      // when the compile thread is free; otherwise later (the count rises to the mark again).
+      if (compiler_->backlogged()) {
+        b->executions = dispatch_.reform_at / 2;
+      } else if (Region r = reform_region(*b); !r.members.empty()) {
+        compiler_->hot(r, dispatch_);
+        if (compiler_->has_finished()) compiler_->install_finished(*this);
+      }
     }
     if (b->compiled && budget >= b->insns.size() && !observer_ && !check_breakpoints) {
       used = execute_compiled(b, budget);

@@ -41,6 +41,10 @@ struct DispatchState {
   // function, and from one compiled function into another by a tail call.
   u64 region_transitions = 0;
   u64 chained_transitions = 0;
+  // Compiled code counts a block's entries from other compiled functions in Block::executions,
+  // and returns to the dispatcher when the count reaches this, so that the dispatcher may form
+  // a larger region around the block (Interpreter::reform_region). Never, without a compiler.
+  u64 reform_at = ~u64{0};
 };
 
 // What tier 1 compiles as one function: a hot block and the blocks that followed it while it
@@ -68,6 +72,9 @@ class BlockCompiler {
   virtual void hot(const Region& region, const DispatchState& dispatch) = 0;
   // Whether compiled code is waiting for install_finished(); cheap enough to ask every block.
   bool has_finished() const { return finished_.load(std::memory_order_acquire); }
+  // Executions of a compiled block (entries from the dispatcher and from other compiled
+  // functions) after which a larger region is formed around it; 0: never.
+  virtual u64 reform_threshold() const { return 0; }
   // Whether requests are waiting for the compiler: then a hot block is sent alone, since a
   // region costs more to compile and everything behind it waits longer.
   bool backlogged() const { return backlog_.load(std::memory_order_relaxed) > 0; }
@@ -103,6 +110,9 @@ struct Block {
   // A region holds this block: queued (compiled == nullptr) or compiled. Its hot block's serial.
   u64 region = 0;
   u32 region_size = 0;  // blocks in that region
+  // A region was formed around this block, or it joined one, while it ran compiled
+  // (Interpreter::reform_region): it is not taken into another such region.
+  bool reformed = false;
 
   // Block chaining: the blocks that followed this one last time, so the dispatcher can skip
   // the address translation and the cache lookup. A link holds only while nothing it assumed
@@ -154,6 +164,7 @@ struct InterpreterStats {
   u64 compiled_runs = 0;             // entries into compiled code (tier 1) from the dispatcher
   u64 compiled_instructions = 0;     // retired by compiled code (which chains between blocks)
   u64 interpreted_instructions = 0;  // retired by the interpreter
+  u64 regions_reformed = 0;          // larger regions formed around blocks hot in compiled code
 };
 
 class Interpreter : public ExecutionEngine, public CodeWriteListener {
@@ -189,7 +200,11 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
 
   // Tier 1: hot blocks go to `compiler` (nullptr: interpret everything). Compiled code is not
   // used while an observer or breakpoints are set, so tracing and debugging see every instruction.
-  void set_compiler(BlockCompiler* compiler) { compiler_ = compiler; }
+  void set_compiler(BlockCompiler* compiler) {
+    compiler_ = compiler;
+    const u64 reform = compiler ? compiler->reform_threshold() : 0;
+    dispatch_.reform_at = reform ? reform : ~u64{0};
+  }
   // Installs a region's compiled code in its members, given as (serial, phys), the first the
   // block that became hot, if they are all still cached; false if one was invalidated or
   // replaced meanwhile (then the others are free to become hot again).
@@ -207,11 +222,20 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
   // Region size limits: LLVM's time grows with the function, and so does the compile latency.
   static constexpr unsigned kMaxRegionBlocks = 8;
   static constexpr unsigned kMaxRegionInsns = 80;
+  // A region formed again around a block hot in compiled code joins what the first regions
+  // split: a loop and the function it calls, the return sites of that function.
+  static constexpr unsigned kMaxReformedBlocks = 16;
+  static constexpr unsigned kMaxReformedInsns = 128;
 
  private:
   Block* lookup_or_build();
   // The region to compile for the hot block `hot`, which CS:EIP points at; marks its members.
   Region form_region(Block& hot);
+  // For the compiled block `hot`, which CS:EIP points at and which has run often from other
+  // compiled functions: the compiled and hot blocks of its page that reach it, or it reaches,
+  // through links, as one region; marks them. Empty when that holds no more blocks than the
+  // function `hot` is in now (then it is asked again after as many entries).
+  Region reform_region(Block& hot);
   // Frees `b` from its region (dropped or never installed): it may become hot again.
   void release_from_region(Block& b);
   // The cached, valid block built as `serial` at (phys, code32), or nullptr.

@@ -59,6 +59,7 @@ std::unique_ptr<jit::JitCompiler> start_jit(const Options& opt, Interpreter& int
   o.threshold = opt.jit_threshold;
   o.perf_map = opt.jit_perf_map;
   o.cache_modules = opt.jit_cache_modules;
+  o.reform = opt.jit_reform;
   o.dump = opt.log_jit ? log : nullptr;
   std::string error;
   auto compiler = jit::JitCompiler::create(o, error);

@@ -44,7 +44,21 @@ bool parse_size(std::string text, u32& bytes, std::string& error) {
   return true;
 }
 
-// -jit on|off|force[,threshold=N][,cache=N][,perfmap=on|off]
+// A number from `min` to `max` for the -jit option `name`.
+bool parse_jit_count(const std::string& n, unsigned long min, unsigned long max, const char* name, const char* what,
+                     unsigned& out, std::string& error) {
+  char* end = nullptr;
+  const unsigned long v = std::strtoul(n.c_str(), &end, 10);
+  if (n.empty() || *end || v < min || v > max) {
+    error = "-jit: " + std::string(name) + " '" + n + "' is not " + what + " from " + std::to_string(min) + " to " +
+            std::to_string(max);
+    return false;
+  }
+  out = static_cast<unsigned>(v);
+  return true;
+}
+
+// -jit on|off|force[,threshold=N][,cache=N][,reform=N][,perfmap=on|off]
 bool parse_jit(const std::string& text, Options& o, std::string& error) {
   std::stringstream ss(text);
   std::string item;
@@ -58,27 +72,17 @@ bool parse_jit(const std::string& text, Options& o, std::string& error) {
       }
       o.jit = item;
     } else if (item.rfind("threshold=", 0) == 0) {
-      const std::string n = item.substr(10);
-      char* end = nullptr;
-      const unsigned long v = std::strtoul(n.c_str(), &end, 10);
-      if (n.empty() || *end || v < 1 || v > 1'000'000'000) {
-        error = "-jit: threshold '" + n + "' is not a number from 1 to 1000000000";
+      if (!parse_jit_count(item.substr(10), 1, 1'000'000'000, "threshold", "a number", o.jit_threshold, error))
         return false;
-      }
-      o.jit_threshold = static_cast<unsigned>(v);
     } else if (item.rfind("cache=", 0) == 0) {
-      const std::string n = item.substr(6);
-      char* end = nullptr;
-      const unsigned long v = std::strtoul(n.c_str(), &end, 10);
-      if (n.empty() || *end || v < 1 || v > 30'000) {
-        error = "-jit: cache '" + n + "' is not a number of modules from 1 to 30000";
+      if (!parse_jit_count(item.substr(6), 1, 30'000, "cache", "a number of modules", o.jit_cache_modules, error))
         return false;
-      }
-      o.jit_cache_modules = static_cast<unsigned>(v);
+    } else if (item.rfind("reform=", 0) == 0) {
+      if (!parse_jit_count(item.substr(7), 0, 1'000'000'000, "reform", "a number", o.jit_reform, error)) return false;
     } else if (item == "perfmap=on" || item == "perfmap=off") {
       o.jit_perf_map = item == "perfmap=on";
     } else {
-      error = "-jit: unknown option '" + item + "' (threshold=N, cache=N, perfmap=on|off)";
+      error = "-jit: unknown option '" + item + "' (threshold=N, cache=N, reform=N, perfmap=on|off)";
       return false;
     }
   }
@@ -517,12 +521,13 @@ const char* usage_text() {
          "  -debug-script F   -debug with the commands of F first (deterministic with -icount)\n"
          "  -magic-break      xchg bx,bx stops in the debugger (Bochs's magic breakpoint)\n"
          "  -d ITEMS          log: in_asm, cpu (with registers), guest_errors, jit (compiled blocks)\n"
-         "  -jit MODE[,threshold=N][,cache=N][,perfmap=on]\n"
+         "  -jit MODE[,threshold=N][,cache=N][,reform=N][,perfmap=on]\n"
          "                    tier 1, the LLVM JIT: on (hot blocks, compiled on a background thread;\n"
          "                    the default), off (interpret only), force (compile every block before\n"
          "                    it first runs); threshold: runs before a block is hot (50000); cache:\n"
-         "                    modules of compiled code held before all are freed (20000); perfmap:\n"
-         "                    write /tmp/perf-PID.map for perf\n"
+         "                    modules of compiled code held before all are freed (20000); reform:\n"
+         "                    runs of a compiled block before a larger region is compiled around it\n"
+         "                    (1000000; 0: never); perfmap: write /tmp/perf-PID.map for perf\n"
          "  -D FILE           write the -d log to FILE instead of stderr\n"
          "  -max-insns N      stop after N instructions\n"
          "  -h, -help, -version\n"

@@ -64,6 +64,7 @@ struct Options {
   unsigned jit_threshold = 50000;        // -jit ...,threshold=N: executions before a block compiles
   bool jit_perf_map = false;             // -jit ...,perfmap=on: /tmp/perf-PID.map for perf
   unsigned jit_cache_modules = 20000;    // -jit ...,cache=N: code-cache size in modules
+  unsigned jit_reform = 1000000;         // -jit ...,reform=N: runs before a larger region (0: never)
   std::string log_file;                  // -D FILE
   std::optional<unsigned> icount_shift;  // -icount shift=N: deterministic mode
   std::string rtc_base;                  // -rtc base=utc|localtime|DATE (empty: utc, or 2000-01-01 under -icount)

@@ -31,6 +31,7 @@ def main() -> int:
             (["-jit", "on,threshold=0"], "-jit: threshold '0'"),
             (["-jit", "on,cache=0"], "-jit: cache '0'"),
             (["-jit", "on,cache=1G"], "-jit: cache '1G'"),
+            (["-jit", "on,reform=-1"], "-jit: reform '-1'"),
             (["-jit", "on,cash=1"], "-jit: unknown option 'cash=1'"),
             (["-d", "jit,bogus"], "-d: unknown item 'bogus'"),
             (["-rtc", "base=yesterday", "-kernel", multiboot_kernel], "-rtc: base='yesterday'"),

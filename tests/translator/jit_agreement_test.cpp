@@ -80,7 +80,7 @@ Outcome outcome(TestMachine& m) {
 }
 
 Outcome run(const std::vector<u8>& code, const u32 (&regs)[8], jit::JitCompiler* compiler,
-            DispatchState* dispatch = nullptr) {
+            DispatchState* dispatch = nullptr, InterpreterStats* stats = nullptr) {
   TestMachine m;
   m.interp.set_compiler(compiler);
   m.protected_flat32();
@@ -92,6 +92,7 @@ Outcome run(const std::vector<u8>& code, const u32 (&regs)[8], jit::JitCompiler*
   m.run(100'000);
   Outcome o = outcome(m);
   if (dispatch) *dispatch = m.interp.dispatch_state();
+  if (stats) *stats = m.interp.stats();
   return o;
 }
 
@@ -126,10 +127,11 @@ twice:
   ret
 )";
 
-std::unique_ptr<jit::JitCompiler> synchronous_compiler(u32 threshold) {
+std::unique_ptr<jit::JitCompiler> synchronous_compiler(u32 threshold, u32 reform = 0) {
   jit::JitOptions options;
   options.synchronous = true;
   options.threshold = threshold;
+  options.reform = reform;
   std::string error;
   auto compiler = jit::JitCompiler::create(options, error);
   REQUIRE_MESSAGE(compiler, error);
@@ -178,6 +180,55 @@ TEST_CASE("jit: a region of several blocks (branch, call, return) agrees with th
   CHECK(c.region_blocks >= 3);
   // Most block-to-block steps happened inside a region's function.
   CHECK(dispatch.region_transitions > 5'000);
+}
+
+TEST_CASE("jit: blocks entered often from other compiled code are compiled again as one region") {
+  // A loop of ten blocks calls one function from three places. When the loop head becomes hot
+  // its region takes the first eight blocks it reaches; the rest become hot later and are
+  // compiled alone, and then go from function to function. A block entered 500 times that way
+  // gets a region of its own formed around it, which follows the links both ways (from the
+  // function back to its call sites and on to every return site) and holds the whole loop.
+  const char* const source = R"(
+  mov ecx, 3000
+top:
+  call f
+  add eax, 1
+  jmp a1
+a1:
+  call f
+  xor edx, eax
+  jmp a2
+a2:
+  call f
+  add edx, ecx
+  jmp a3
+a3:
+  test ecx, 1
+  jz a4
+  add [ebx+8], edx
+a4:
+  dec ecx
+  jnz top
+  hlt
+f:
+  lea esi, [esi+eax*2]
+  ret
+)";
+  const auto compiler = synchronous_compiler(50, 500);
+  const std::vector<u8> code = test::assemble(source, 32, TestMachine::kCodeBase);
+  const u32 regs[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  DispatchState dispatch;
+  InterpreterStats stats;
+  const Outcome interpreted = run(code, regs, nullptr);
+  const Outcome compiled = run(code, regs, compiler.get(), &dispatch, &stats);
+  check_same(interpreted, compiled);
+  CHECK(compiled.instructions > 40'000);  // ran to its HLT
+  const jit::JitCounters c = compiler->counters();
+  CHECK(c.failures == 0);
+  CHECK(stats.regions_reformed >= 1);
+  CHECK(c.region_blocks >= 8 + 10);  // the first region, and the one formed again
+  // After that, nearly every step from block to block stays inside the new region's function.
+  CHECK(dispatch.region_transitions > 10 * dispatch.chained_transitions);
 }
 
 TEST_CASE("jit: a region whose member is rewritten mid-loop runs the new code, as the interpreter does") {

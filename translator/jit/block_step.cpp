@@ -111,7 +111,8 @@ extern "C" [[gnu::always_inline]] emu::u32 emu_jit_eip(const emu::Cpu& c) { retu
 extern "C" [[gnu::always_inline]] emu::u32 emu_jit_entry_member(const emu::DispatchState& d) { return d.entry_member; }
 
 // After `block` ended normally: the compiled code of the block to run next, or nullptr to
-// return to the dispatcher (an event to handle, no valid link, or the next block not compiled).
+// return to the dispatcher (an event to handle, no valid link, the next block not compiled, or
+// its entries reaching DispatchState::reform_at).
 // The dispatcher's between-block checks are one test while Cpu::attention is zero (see
 // emu_jit_region_continue); the link lookup checks the rest.
 extern "C" [[gnu::always_inline]] emu::CompiledBlock emu_jit_next(emu::Cpu& c, const emu::Block& block,
@@ -122,8 +123,12 @@ extern "C" [[gnu::always_inline]] emu::CompiledBlock emu_jit_next(emu::Cpu& c, c
     if (!may_run_next(c, block, d)) return nullptr;
     c.attention = 0;
   }
-  const Block* next = linked_block(block, c, d.cache_generation);
+  Block* next = linked_block(block, c, d.cache_generation);
   if (!next || !next->compiled) return nullptr;
+  // Entered this often from other functions, the block may belong in a larger region: the
+  // dispatcher, which runs it next, decides (Interpreter::reform_region).
+  if (++next->executions == d.reform_at) [[unlikely]]
+    return nullptr;
   ++d.chained_transitions;
   d.entry_member = next->region_member;
   return next->compiled;

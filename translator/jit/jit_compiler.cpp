@@ -1257,6 +1257,8 @@ JitCompiler::~JitCompiler() {
 
 u32 JitCompiler::threshold() const { return impl_->options.force ? 0 : impl_->options.threshold; }
 
+u64 JitCompiler::reform_threshold() const { return impl_->options.reform; }
+
 void JitCompiler::hot(const Region& region, const DispatchState& dispatch) {
   Request r{0, region.members[0].block->code32, region.cs_base, {}, &dispatch};
   for (const Region::Member& m : region.members)
@@ -1354,7 +1356,8 @@ std::string JitCompiler::describe(const Interpreter& interpreter) const {
       text, sizeof text,
       "JIT (LLVM ORC, %s, threshold %u executions)\n"
       "  blocks compiled     %llu in %llu modules (%llu guest instructions), %llu failed\n"
-      "  regions             %llu functions of several blocks, holding %llu of those blocks\n"
+      "  regions             %llu functions of several blocks, holding %llu of those blocks; %llu formed\n"
+      "                      again around blocks entered often from other compiled code\n"
       "  compile time        %.1f ms total, %.1f us per guest instruction (compile thread CPU)\n"
       "  queue               %llu waiting; %llu installed, %llu dropped (block invalidated first)\n"
       "  code size           %llu bytes compiled; %llu modules in the code cache, %llu flushes\n"
@@ -1369,7 +1372,8 @@ std::string JitCompiler::describe(const Interpreter& interpreter) const {
                                    : "background thread",
       threshold(), static_cast<unsigned long long>(c.blocks_compiled), static_cast<unsigned long long>(c.modules),
       static_cast<unsigned long long>(c.guest_instructions_compiled), static_cast<unsigned long long>(c.failures),
-      static_cast<unsigned long long>(c.regions), static_cast<unsigned long long>(c.region_blocks), c.compile_ns / 1e6,
+      static_cast<unsigned long long>(c.regions), static_cast<unsigned long long>(c.region_blocks),
+      static_cast<unsigned long long>(s.regions_reformed), c.compile_ns / 1e6,
       c.guest_instructions_compiled ? c.compile_ns / 1e3 / c.guest_instructions_compiled : 0.0,
       static_cast<unsigned long long>(c.queued), static_cast<unsigned long long>(c.installed),
       static_cast<unsigned long long>(c.stale), static_cast<unsigned long long>(c.code_bytes),

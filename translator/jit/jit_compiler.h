@@ -36,6 +36,9 @@ struct JitOptions {
   // force mode tens of thousands: at 4,096 it flushed every few minutes and compiled its
   // working set again each time, several times slower.
   u32 cache_modules = 20000;
+  // Executions of a compiled block, counting entries from other compiled functions, after which
+  // a larger region is formed around it (Interpreter::reform_region); 0: never.
+  u32 reform = 1000000;
 };
 
 struct JitCounters {
@@ -62,6 +65,7 @@ class JitCompiler final : public BlockCompiler {
   ~JitCompiler() override;
 
   u32 threshold() const override;
+  u64 reform_threshold() const override;
   void hot(const Region& region, const DispatchState& dispatch) override;
   void install_finished(Interpreter& interpreter) override;
   void drop_code(const DispatchState& dispatch) override;
