@@ -1,6 +1,16 @@
 #include "core/cpu.h"
 
+#include <cstddef>
+
 namespace emu {
+
+Cpu::PrivilegeFields Cpu::privilege_fields() {
+  // offsetof on a class with references is conditionally supported; GCC and Clang support it.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+  return {offsetof(Cpu, user_), offsetof(Cpu, tlb_set_offset_), sizeof(tlb_[0])};
+#pragma GCC diagnostic pop
+}
 
 Cpu::Cpu(AddressSpace& b) : bus(b) { reset(); }
 

@@ -359,6 +359,13 @@ class Cpu {
   u32 attention = 0;
   void need_attention() { attention = 1; }
 
+  // Where tier 1 (translator/jit) finds the privilege the TLB is used with, so code compiled for
+  // one privilege can fold it (core/cpu.cpp).
+  struct PrivilegeFields {
+    std::size_t user, tlb_set_offset, tlb_set_bytes;
+  };
+  static PrivilegeFields privilege_fields();
+
  private:
   // 4096 entries per privilege (16 MiB of 4 KiB pages): a guest sweeping arrays of several
   // MiB (the reference benchmark's sieve, hash table) misses only once per page. The flushes

@@ -91,6 +91,15 @@ void Interpreter::release_from_region(Block& b) {
   b.region_member = 0;
   b.executions = 0;
   b.reformed = false;
+  b.refusals = 0;
+}
+
+EntryAssumptions Interpreter::entry_assumptions() const {
+  auto flat = [&](Seg s) {
+    const SegmentCache& c = cpu_.s.sreg(s);
+    return c.flat && c.base == 0;
+  };
+  return {cpu_.user(), flat(Seg::ES), flat(Seg::SS), flat(Seg::DS), !(cpu_.s.flags.bits & eflags::AC)};
 }
 
 void Interpreter::retire_invalidated() { graveyard_.clear(); }
@@ -313,12 +322,22 @@ u64 Interpreter::execute_compiled(Block*& b, u64 budget) {
   // is set. The dispatcher has just handled every event; what may still wait is an interrupt
   // that IF holds off, and then the first block end checks in full (and finds IF still clear).
   c.attention = c.nmi_pending || (c.pic && c.pic->intr_pending()) ? 1 : 0;
+  Block* const first = b;
   const u32 r = b->compiled(&c);
   // The code may have chained into other blocks; the last one it finished is where the
   // dispatcher's links continue from.
   b = const_cast<Block*>(dispatch_.last_block);
   const u64 retired = c.counters.instructions - before;
   stats_.compiled_instructions += retired;
+  if ((r & kCompiledRefused) && retired == 0) [[unlikely]] {
+    // Its code was made for another state of the CPU (EntryAssumptions): interpret the block
+    // this time, and after a few such times let it be compiled again for the state it runs in.
+    // (When it refused after others ran, the dispatcher comes back to it next.)
+    ++stats_.refused_entries;
+    if (++first->refusals >= kMaxRefusals) release_from_region(*first);
+    b = first;
+    return execute<false>(*first, budget);
+  }
   if (!(r & kCompiledFaulted)) return retired;
   c.deliver_pending();
   return retired + 1;  // the fault is charged to the budget, as in execute()
@@ -352,6 +371,7 @@ Region Interpreter::form_region(Block& hot) {
   const SegmentCache& cs = cpu_.s.sreg(Seg::CS);
   Region r;
   r.cs_base = cs.base;
+  r.assumed = entry_assumptions();
   r.members.push_back({&hot, cpu_.s.eip});
   hot.region = hot.serial;
   hot.region_size = 1;
@@ -442,6 +462,7 @@ Region Interpreter::reform_region(Block& hot) {
     return r;
   }
   r.cs_base = cs.base;
+  r.assumed = entry_assumptions();
   for (Block* b : found) {
     r.members.push_back({b, hot_eip + (b->phys - hot.phys)});
     b->region = hot.serial;

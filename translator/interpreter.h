@@ -25,6 +25,19 @@ namespace emu {
 // else 0; the instructions it retired are counted in Cpu::counters.instructions.
 using CompiledBlock = u32 (*)(Cpu*);
 inline constexpr u32 kCompiledFaulted = 0x8000'0000u;
+// Returned by compiled code that found the CPU otherwise than it was compiled for (see
+// EntryAssumptions) when it was entered, having run nothing.
+inline constexpr u32 kCompiledRefused = 0x4000'0000u;
+
+// What a region's code may take as fixed, from the CPU's state when the region became hot: then
+// a memory operand needs neither the segment's base and limit nor the privilege's TLB set looked
+// up, nor EFLAGS.AC tested. The code checks these at its entry (returning kCompiledRefused when
+// they do not hold) and holds none of the instructions that could change them (the JIT decides).
+struct EntryAssumptions {
+  bool user = false;                                       // CPL 3
+  bool flat_es = false, flat_ss = false, flat_ds = false;  // flat (SegmentCache::flat), base 0
+  bool alignment_check_clear = false;                      // EFLAGS.AC = 0
+};
 
 struct Block;
 class Interpreter;
@@ -59,6 +72,7 @@ struct Region {
   };
   std::vector<Member> members;  // members[0] is the block that became hot
   u32 cs_base = 0;
+  EntryAssumptions assumed;
 };
 
 // What the interpreter sees of the JIT: it reports hot blocks and installs finished code.
@@ -113,6 +127,9 @@ struct Block {
   // A region was formed around this block, or it joined one, while it ran compiled
   // (Interpreter::reform_region): it is not taken into another such region.
   bool reformed = false;
+  // Entries its compiled code refused (kCompiledRefused): the block is then interpreted, and
+  // after kMaxRefusals compiled again for the CPU as it is now.
+  u32 refusals = 0;
 
   // Block chaining: the blocks that followed this one last time, so the dispatcher can skip
   // the address translation and the cache lookup. A link holds only while nothing it assumed
@@ -165,6 +182,7 @@ struct InterpreterStats {
   u64 compiled_instructions = 0;     // retired by compiled code (which chains between blocks)
   u64 interpreted_instructions = 0;  // retired by the interpreter
   u64 regions_reformed = 0;          // larger regions formed around blocks hot in compiled code
+  u64 refused_entries = 0;           // compiled code that refused the CPU's state (interpreted)
 };
 
 class Interpreter : public ExecutionEngine, public CodeWriteListener {
@@ -226,6 +244,7 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
   // split: a loop and the function it calls, the return sites of that function.
   static constexpr unsigned kMaxReformedBlocks = 16;
   static constexpr unsigned kMaxReformedInsns = 128;
+  static constexpr u32 kMaxRefusals = 64;
 
  private:
   Block* lookup_or_build();
@@ -236,6 +255,8 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
   // through links, as one region; marks them. Empty when that holds no more blocks than the
   // function `hot` is in now (then it is asked again after as many entries).
   Region reform_region(Block& hot);
+  // What the CPU's state is now, for code compiled from here (EntryAssumptions).
+  EntryAssumptions entry_assumptions() const;
   // Frees `b` from its region (dropped or never installed): it may become hot again.
   void release_from_region(Block& b);
   // The cached, valid block built as `serial` at (phys, code32), or nullptr.

@@ -84,6 +84,7 @@ Outcome run(const std::vector<u8>& code, const u32 (&regs)[8], jit::JitCompiler*
   TestMachine m;
   m.interp.set_compiler(compiler);
   m.protected_flat32();
+  m.set_gdt_entry(0x38, TestMachine::descriptor(0x100, 0xFFFFF, 0xC093));  // data, 4 GiB, based at 0x100
   for (u32 k = 0; k < 4096; k += 4) m.write32(kData + k, k * 2654435761u);
   for (int r = 0; r < 8; ++r)
     if (r != ESP) m.cpu.s.gpr[r] = regs[r];
@@ -229,6 +230,39 @@ f:
   CHECK(c.region_blocks >= 8 + 10);  // the first region, and the one formed again
   // After that, nearly every step from block to block stays inside the new region's function.
   CHECK(dispatch.region_transitions > 10 * dispatch.chained_transitions);
+}
+
+TEST_CASE("jit: code compiled for flat data segments refuses to run once DS has a base") {
+  // The loop's region is compiled for the CPU as it is when it becomes hot, DS flat with base 0
+  // (EntryAssumptions), so its memory operands use neither. Halfway, a block of its own loads DS
+  // with a descriptor based at 0x100: the region's code refuses to run, the loop is interpreted,
+  // and after a few refusals compiled again for the new DS.
+  const char* const source = R"(
+  mov ecx, 3000
+top:
+  cmp ecx, 1500
+  jne body
+  mov dx, 0x38
+  mov ds, dx
+body:
+  add eax, [ebx+8]
+  add [ebx+12], eax
+  dec ecx
+  jnz top
+  hlt
+)";
+  const auto compiler = synchronous_compiler(50);
+  const std::vector<u8> code = test::assemble(source, 32, TestMachine::kCodeBase);
+  const u32 regs[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  InterpreterStats stats;
+  const Outcome interpreted = run(code, regs, nullptr);
+  const Outcome compiled = run(code, regs, compiler.get(), nullptr, &stats);
+  check_same(interpreted, compiled);
+  CHECK(compiled.instructions > 10'000);  // ran to its HLT
+  CHECK(stats.refused_entries >= Interpreter::kMaxRefusals);
+  // Compiled again for the new DS: most of the second half ran compiled.
+  CHECK(stats.compiled_instructions > stats.interpreted_instructions);
+  CHECK(compiler->counters().failures == 0);
 }
 
 TEST_CASE("jit: a region whose member is rewritten mid-loop runs the new code, as the interpreter does") {

@@ -76,6 +76,7 @@ struct Request {
   u32 cs_base;
   std::vector<Member> members;    // members[0] is the entry (Region)
   const DispatchState* dispatch;  // the interpreter's
+  EntryAssumptions assumed;       // the CPU's state when the region became hot
   std::size_t instructions() const {
     std::size_t n = 0;
     for (const Member& m : members) n += m.insns.size();
@@ -447,6 +448,24 @@ class Backend {
     }
   }
 
+  // Whether an instruction may change what EntryAssumptions describes: the segment registers,
+  // the privilege or EFLAGS.AC. Far transfers, interrupts, segment loads and the system
+  // instructions (farcontrol.cpp, system.cpp), POP Sreg and POPF. Code holding one is compiled
+  // for any state.
+  static bool may_change_entry_state(const DecodedInsn& i) {
+    const Op op = i.entry->op;
+    return (op >= Op::JmpFar && op <= Op::Ud2) || op == Op::PopSeg || op == Op::Popf;
+  }
+
+  // EntryAssumptions as the value of the function attribute kAssumeAttribute, which
+  // assume_entry_state reads once the handlers are inlined.
+  static constexpr const char* kAssumeAttribute = "emu-assume";
+  static constexpr unsigned kUser = 1, kFlatEs = 2, kFlatSs = 4, kFlatDs = 8, kAlignmentCheckClear = 16;
+  static unsigned encode(const EntryAssumptions& a) {
+    return (a.user ? kUser : 0u) | (a.flat_es ? kFlatEs : 0u) | (a.flat_ss ? kFlatSs : 0u) |
+           (a.flat_ds ? kFlatDs : 0u) | (a.alignment_check_clear ? kAlignmentCheckClear : 0u);
+  }
+
   // One function per region: for each member block, emu_jit_step for each instruction, leaving
   // the block at the first that ends it, exactly as Interpreter::execute does with a budget of at
   // least the block's length. A member's entry checks the budget (emu_jit_enter). At a member's
@@ -473,6 +492,10 @@ class Backend {
       auto* fn = llvm::Function::Create(block_type, llvm::GlobalValue::ExternalLinkage, entry_name(r), *m);
       llvm::Argument* cpu = fn->getArg(0);
       cpu->addAttr(llvm::Attribute::NoAlias);
+      if (std::all_of(r.members.begin(), r.members.end(), [](const Member& mb) {
+            return std::none_of(mb.insns.begin(), mb.insns.end(), may_change_entry_state);
+          }))
+        fn->addFnAttr(kAssumeAttribute, std::to_string(encode(r.assumed)));
       llvm::Constant* dispatch = address(r.dispatch);
       auto block = [&](const std::string& name) { return llvm::BasicBlock::Create(ctx, name, fn); };
       llvm::BasicBlock* entry = block("entry");
@@ -779,6 +802,112 @@ class Backend {
     return callee && callee->getName().contains("3Cpu11access_slow");
   }
 
+  // For a function marked kAssumeAttribute: the loads of the fields EntryAssumptions covers
+  // become constants (a segment's `flat` true and its base 0, the privilege and its TLB set),
+  // and EFLAGS is read with AC clear, so InstCombine folds a memory operand's segment check and
+  // base, the choice of TLB set and the alignment check away. The function's entry compares the
+  // fields it folded with those values and returns kCompiledRefused when one differs. Valid
+  // because no instruction in it may change them (may_change_entry_state) and nothing else
+  // does while compiled code runs; a store to one of them found here cancels it all the same.
+  void assume_entry_state(llvm::Function& f) {
+    const llvm::Attribute attribute = f.getFnAttribute(kAssumeAttribute);
+    unsigned bits = 0;
+    if (!attribute.isValid() || attribute.getValueAsString().getAsInteger(10, bits)) return;
+    const llvm::DataLayout& dl = f.getParent()->getDataLayout();
+    llvm::Argument* cpu = f.getArg(0);
+    struct Assumed {
+      int64_t offset;
+      u64 size;
+      u64 value;
+      std::vector<llvm::LoadInst*> loads;
+    };
+    std::vector<Assumed> fields;
+    const Cpu::PrivilegeFields privilege = Cpu::privilege_fields();
+    const bool user = bits & kUser;
+    fields.push_back({static_cast<int64_t>(privilege.user), sizeof(bool), user, {}});
+    fields.push_back(
+        {static_cast<int64_t>(privilege.tlb_set_offset), sizeof(u32), user ? privilege.tlb_set_bytes : 0, {}});
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+    const int64_t state = offsetof(Cpu, s);
+    const int64_t eflags_bits = state + offsetof(CpuState, flags) + offsetof(Flags, bits);
+    for (auto [seg, bit] : {std::pair{Seg::ES, kFlatEs}, std::pair{Seg::SS, kFlatSs}, std::pair{Seg::DS, kFlatDs}}) {
+      if (!(bits & bit)) continue;
+      const int64_t cache = state + offsetof(CpuState, seg) + static_cast<u8>(seg) * sizeof(SegmentCache);
+      fields.push_back({cache + static_cast<int64_t>(offsetof(SegmentCache, flat)), sizeof(bool), 1, {}});
+      fields.push_back({cache + static_cast<int64_t>(offsetof(SegmentCache, base)), sizeof(u32), 0, {}});
+    }
+#pragma GCC diagnostic pop
+    bool assume_ac_clear = bits & kAlignmentCheckClear;
+    std::vector<llvm::LoadInst*> eflags_loads;
+    for (llvm::BasicBlock& bb : f)
+      for (llvm::Instruction& inst : bb) {
+        llvm::Value* pointer;
+        llvm::Type* type;
+        if (auto* load = llvm::dyn_cast<llvm::LoadInst>(&inst)) {
+          pointer = load->getPointerOperand();
+          type = load->getType();
+        } else if (auto* store = llvm::dyn_cast<llvm::StoreInst>(&inst)) {
+          pointer = store->getPointerOperand();
+          type = store->getValueOperand()->getType();
+        } else {
+          continue;
+        }
+        llvm::APInt delta(64, 0);
+        if (pointer->stripAndAccumulateConstantOffsets(dl, delta, /*AllowNonInbounds=*/true) != cpu) continue;
+        const int64_t offset = delta.getSExtValue();
+        const int64_t end = offset + static_cast<int64_t>(dl.getTypeStoreSize(type));
+        auto* load = llvm::dyn_cast<llvm::LoadInst>(&inst);
+        for (Assumed& a : fields) {
+          if (end <= a.offset || a.offset + static_cast<int64_t>(a.size) <= offset) continue;
+          if (!load || offset != a.offset || end != a.offset + static_cast<int64_t>(a.size) || !type->isIntegerTy())
+            return;  // written, or read otherwise than whole: assume nothing
+          a.loads.push_back(load);
+        }
+        // EFLAGS' AC is bit 18: only whole loads of the word can be given it clear.
+        if (assume_ac_clear && offset <= eflags_bits + 2 && eflags_bits + 2 < end) {
+          if (load && offset == eflags_bits && type->isIntegerTy(32))
+            eflags_loads.push_back(load);
+          else if (load)
+            assume_ac_clear = false;
+        }
+      }
+    for (Assumed& a : fields)
+      for (llvm::LoadInst* load : a.loads) {
+        load->replaceAllUsesWith(llvm::ConstantInt::get(load->getType(), a.value));
+        load->eraseFromParent();
+      }
+    if (assume_ac_clear)
+      for (llvm::LoadInst* load : eflags_loads) {
+        llvm::IRBuilder<> b(load->getNextNode());
+        llvm::Value* cleared = b.CreateAnd(load, b.getInt32(~eflags::AC));
+        load->replaceUsesWithIf(cleared, [&](llvm::Use& u) { return u.getUser() != cleared; });
+      }
+    // The check at entry, of what was folded: after the entry block's allocas (they must stay
+    // in the entry block for SROA and mem2reg), before anything else.
+    llvm::BasicBlock& entry = f.getEntryBlock();
+    auto body_start = entry.begin();
+    while (llvm::isa<llvm::AllocaInst>(*body_start)) ++body_start;
+    llvm::BasicBlock* body = entry.splitBasicBlock(body_start, "assumed");
+    llvm::BasicBlock* refuse = llvm::BasicBlock::Create(f.getContext(), "refuse", &f);
+    llvm::IRBuilder<>(refuse).CreateRet(llvm::ConstantInt::get(f.getReturnType(), kCompiledRefused));
+    entry.getTerminator()->eraseFromParent();
+    llvm::IRBuilder<> b(&entry);
+    llvm::Value* holds = b.getTrue();
+    auto field_value = [&](int64_t offset, llvm::Type* type) {
+      return b.CreateLoad(type, b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), cpu, static_cast<u64>(offset)));
+    };
+    for (const Assumed& a : fields) {
+      if (a.loads.empty()) continue;
+      llvm::Type* type = b.getIntNTy(static_cast<unsigned>(a.size * 8));
+      holds = b.CreateAnd(holds, b.CreateICmpEQ(field_value(a.offset, type), llvm::ConstantInt::get(type, a.value)));
+    }
+    if (assume_ac_clear && !eflags_loads.empty())
+      holds = b.CreateAnd(
+          holds, b.CreateICmpEQ(b.CreateAnd(field_value(eflags_bits, b.getInt32Ty()), eflags::AC), b.getInt32(0)));
+    b.CreateCondBr(holds, body, refuse);
+  }
+
   void promote_cpu_fields(llvm::Function& f) {
     const llvm::DataLayout& dl = f.getParent()->getDataLayout();
     llvm::Argument* cpu = f.getArg(0);
@@ -1041,6 +1170,7 @@ class Backend {
       if (!f.getName().starts_with("emu_block_") || f.hasFnAttribute("emu-promoted"))
         return llvm::PreservedAnalyses::all();
       f.addFnAttr("emu-promoted");
+      backend->assume_entry_state(f);
       backend->annotate_aliasing(f);
       backend->promote_cpu_fields(f);
       return llvm::PreservedAnalyses::none();
@@ -1260,7 +1390,7 @@ u32 JitCompiler::threshold() const { return impl_->options.force ? 0 : impl_->op
 u64 JitCompiler::reform_threshold() const { return impl_->options.reform; }
 
 void JitCompiler::hot(const Region& region, const DispatchState& dispatch) {
-  Request r{0, region.members[0].block->code32, region.cs_base, {}, &dispatch};
+  Request r{0, region.members[0].block->code32, region.cs_base, {}, &dispatch, region.assumed};
   for (const Region::Member& m : region.members)
     r.members.push_back({m.block->serial, m.block->phys, m.eip, m.block->byte_len, m.block->insns, m.block});
   if (impl_->options.force || impl_->options.synchronous) {
