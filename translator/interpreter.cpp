@@ -556,6 +556,11 @@ StopReason Interpreter::run(u64 max_instructions) {
     if (compiler_ && !b->region && b->valid && b->executions >= compiler_->threshold()) {
       compiler_->hot(form_region(*b), dispatch_);
       if (compiler_->has_finished()) compiler_->install_finished(*this);
+    } else if (compiler_ && b->region && !b->compiled && (b->executions & (kHurryInterval - 1)) == 0) [[unlikely]] {
+      // Still waiting for its code, and running all the while: the compile thread takes the
+      // newest requests first, and a boot makes blocks hot faster than it compiles them, so a
+      // loop that runs for seconds (the kernel checking a signature) would wait behind them.
+      compiler_->hurry(b->region, dispatch_);
     } else if (b->compiled && b->executions >= dispatch_.reform_at && !b->reformed && b->valid) [[unlikely]] {
       // Entered often from other compiled code: a larger region may hold it and them. Only
       // when the compile thread is free; otherwise later (the count rises to the mark again).

@@ -92,6 +92,12 @@ class BlockCompiler {
   // Whether requests are waiting for the compiler: then a hot block is sent alone, since a
   // region costs more to compile and everything behind it waits longer.
   bool backlogged() const { return backlog_.load(std::memory_order_relaxed) > 0; }
+  // The region `region` (its hot block's serial), queued for `dispatch`'s interpreter, keeps
+  // running interpreted that often: compile it next.
+  virtual void hurry(u64 region, const DispatchState& dispatch) {
+    (void)region;
+    (void)dispatch;
+  }
   // Hands finished code to interpreter.install().
   virtual void install_finished(Interpreter& interpreter) = 0;
   // Whether the code made for `dispatch`'s interpreter fills its share of the code cache; the
@@ -245,6 +251,9 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
   static constexpr unsigned kMaxReformedBlocks = 16;
   static constexpr unsigned kMaxReformedInsns = 128;
   static constexpr u32 kMaxRefusals = 64;
+  // A block waiting for its code asks the compiler to hurry each time it has run this many
+  // times more, interpreted (a power of two).
+  static constexpr u64 kHurryInterval = 1 << 16;
 
  private:
   Block* lookup_or_build();

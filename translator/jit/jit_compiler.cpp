@@ -1432,6 +1432,19 @@ void JitCompiler::hot(const Region& region, const DispatchState& dispatch) {
   impl_->wake.notify_one();
 }
 
+void JitCompiler::hurry(u64 region, const DispatchState& dispatch) {
+  std::lock_guard lock(impl_->mutex);
+  auto& queue = impl_->queue;
+  // The worker takes requests from the back.
+  auto it = std::find_if(queue.begin(), queue.end(),
+                         [&](const Request& r) { return r.dispatch == &dispatch && r.members[0].serial == region; });
+  if (it == queue.end()) return;
+  Request r = std::move(*it);
+  queue.erase(it);
+  queue.push_back(std::move(r));
+  ++impl_->counters.hurried;
+}
+
 void JitCompiler::install_finished(Interpreter& interpreter) {
   // Several interpreters may share one compiler (the tests' machines): each installs only the
   // code made for its own blocks, which reads its own dispatch state and links.
@@ -1507,7 +1520,8 @@ std::string JitCompiler::describe(const Interpreter& interpreter) const {
       "  regions             %llu functions of several blocks, holding %llu of those blocks; %llu formed\n"
       "                      again around blocks entered often from other compiled code\n"
       "  compile time        %.1f ms total, %.1f us per guest instruction (compile thread CPU)\n"
-      "  queue               %llu waiting; %llu installed, %llu dropped (block invalidated first)\n"
+      "  queue               %llu waiting; %llu installed, %llu dropped (block invalidated first);\n"
+      "                      %llu moved to the front, their blocks running interpreted meanwhile\n"
       "  code size           %llu bytes compiled; %llu modules in the code cache, %llu flushes\n"
       "  block runs          %llu interpreted, %llu entries into compiled code (which goes on from\n"
       "                      block to block by itself)\n"
@@ -1524,10 +1538,11 @@ std::string JitCompiler::describe(const Interpreter& interpreter) const {
       static_cast<unsigned long long>(s.regions_reformed), c.compile_ns / 1e6,
       c.guest_instructions_compiled ? c.compile_ns / 1e3 / c.guest_instructions_compiled : 0.0,
       static_cast<unsigned long long>(c.queued), static_cast<unsigned long long>(c.installed),
-      static_cast<unsigned long long>(c.stale), static_cast<unsigned long long>(c.code_bytes),
-      static_cast<unsigned long long>(c.live_modules), static_cast<unsigned long long>(c.cache_flushes),
-      static_cast<unsigned long long>(s.interpreted_runs), static_cast<unsigned long long>(s.compiled_runs),
-      static_cast<unsigned long long>(d.region_transitions), static_cast<unsigned long long>(d.chained_transitions),
+      static_cast<unsigned long long>(c.stale), static_cast<unsigned long long>(c.hurried),
+      static_cast<unsigned long long>(c.code_bytes), static_cast<unsigned long long>(c.live_modules),
+      static_cast<unsigned long long>(c.cache_flushes), static_cast<unsigned long long>(s.interpreted_runs),
+      static_cast<unsigned long long>(s.compiled_runs), static_cast<unsigned long long>(d.region_transitions),
+      static_cast<unsigned long long>(d.chained_transitions),
       static_cast<unsigned long long>(s.chained + s.block_lookups),
       static_cast<unsigned long long>(s.compiled_instructions),
       static_cast<unsigned long long>(s.interpreted_instructions),

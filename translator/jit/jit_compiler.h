@@ -53,6 +53,7 @@ struct JitCounters {
   u64 queued = 0;         // waiting for the compile thread now
   u64 installed = 0;      // compiled blocks installed in the interpreter's cache
   u64 stale = 0;          // finished after their block was invalidated: dropped
+  u64 hurried = 0;        // requests moved to the front of the queue (Interpreter::kHurryInterval)
   u64 cache_flushes = 0;  // times the code cache was full and all its code was freed
   u64 live_modules = 0;   // modules in the code cache now (all interpreters)
 };
@@ -67,6 +68,7 @@ class JitCompiler final : public BlockCompiler {
   u32 threshold() const override;
   u64 reform_threshold() const override;
   void hot(const Region& region, const DispatchState& dispatch) override;
+  void hurry(u64 region, const DispatchState& dispatch) override;
   void install_finished(Interpreter& interpreter) override;
   void drop_code(const DispatchState& dispatch) override;
 
