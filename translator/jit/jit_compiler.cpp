@@ -771,8 +771,7 @@ class Backend {
   // type; guest memory never holds the Cpu (annotate_aliasing's reasoning), and neither does
   // any pointer the Cpu holds, so only these can see the Cpu's bytes.
   // The Cpu fields a block keeps locally: the guest's general registers, EIP, the lazy-flag
-  // record (not EFLAGS' own bits, which the MMU's slow path reads for #AC), the flag that a store
-  // hit code (Cpu::code_changed) and the retired count.
+  // record (not EFLAGS' own bits, which the MMU's slow path reads for #AC) and the retired count.
   // Offsets within Cpu: offsetof on a class with references is conditionally supported, and
   // both compilers here support it.
   struct ByteRange {
@@ -784,32 +783,23 @@ class Backend {
     const int64_t state = offsetof(Cpu, s);
     const int64_t flags = state + offsetof(CpuState, flags);
     const int64_t retired = offsetof(Cpu, counters) + offsetof(CpuCounters, instructions);
-    const int64_t code_changed = offsetof(Cpu, code_changed);
-    // The retired count comes last and code_changed before it: promote_cpu_fields looks them up
-    // by position.
+    // The retired count comes last: promote_cpu_fields looks it up as back().
     return {
         {state + int64_t(offsetof(CpuState, gpr)), state + int64_t(offsetof(CpuState, gpr) + sizeof(CpuState::gpr))},
         {state + int64_t(offsetof(CpuState, eip)), state + int64_t(offsetof(CpuState, eip) + sizeof(u32))},
         {flags + int64_t(offsetof(Flags, op)), flags + int64_t(sizeof(Flags))},
-        {code_changed, code_changed + int64_t(sizeof(bool))},
         {retired, retired + int64_t(sizeof(u64))},
     };
 #pragma GCC diagnostic pop
   }
 
   // Calls that write none of the promoted fields and read only the retired count: the MMU's
-  // slow path for a read (a TLB miss, MMIO, a fault), the common call in a block. The count is
-  // written back before it (a device reached through MMIO may read the clock, which in
-  // deterministic mode is the retired count); nothing is read back after it. A write may land on
-  // a page holding code and set Cpu::code_changed, so it is a call like any other: once the
-  // instructions before it were checked, the test of code_changed after each instruction is
-  // needed only after such a call, and LLVM drops the others.
+  // slow path (a TLB miss, MMIO, a fault), the common call in a block. The count is written back
+  // before it (a device reached through MMIO may read the clock, which in deterministic mode is
+  // the retired count); nothing is read back after it.
   static bool reads_only_retired_count(const llvm::CallBase& call) {
     const llvm::Function* callee = call.getCalledFunction();
-    if (!callee || !callee->getName().contains("3Cpu11access_slow")) return false;
-    // Cpu::access_slow(this, lin, size, access, value, user)
-    const auto* access = llvm::dyn_cast<llvm::ConstantInt>(call.getArgOperand(3));
-    return access && access->getZExtValue() != static_cast<u64>(Access::Write);
+    return callee && callee->getName().contains("3Cpu11access_slow");
   }
 
   // For a function marked kAssumeAttribute: the loads of the fields EntryAssumptions covers
@@ -1093,15 +1083,7 @@ class Backend {
           store->setMetadata(llvm::LLVMContext::MD_noalias, nullptr);
         }
       }
-    // At entry, from the dispatcher or chained from other code, no store has hit code yet:
-    // the dispatcher clears Cpu::code_changed first, and compiled code goes on to other code only
-    // while it is clear. Known false, it is tested only after a call that may set it.
-    const int64_t code_changed = promotable_[promotable_.size() - 2].begin;
-    for (auto& [offset, field] : fields)
-      b.CreateStore(offset == code_changed
-                        ? llvm::ConstantInt::get(field.type, 0)
-                        : static_cast<llvm::Value*>(b.CreateLoad(field.type, field_pointer(b, offset))),
-                    field.local);
+    reload(b);
 
     // A write-back stores only the fields that may differ from the Cpu's copy there: stored
     // to since the function began or since the last write-back or reload on some path to it (a
