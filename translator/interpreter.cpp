@@ -367,6 +367,11 @@ bool Interpreter::install(const std::vector<BlockId>& members, bool code32, Comp
   return true;
 }
 
+bool Interpreter::link_holds(const Block::Link& l) const {
+  return l.cs_base == cpu_.s.sreg(Seg::CS).base && l.user == cpu_.user() && l.tlb_generation == cpu_.tlb_generation() &&
+         l.cache_generation == dispatch_.cache_generation;
+}
+
 Region Interpreter::form_region(Block& hot) {
   const SegmentCache& cs = cpu_.s.sreg(Seg::CS);
   Region r;
@@ -389,9 +394,7 @@ Region Interpreter::form_region(Block& hot) {
   for (std::size_t k = 0; k < found.size(); ++k) {
     for (const Block::Link& l : found[k]->links) {
       Block* t = l.target;
-      if (!t || !t->valid || t->region || t->code32 != hot.code32 || l.cs_base != r.cs_base || l.user != cpu_.user() ||
-          l.tlb_generation != cpu_.tlb_generation() || l.cache_generation != dispatch_.cache_generation)
-        continue;
+      if (!t || !t->valid || t->region || t->code32 != hot.code32 || !link_holds(l)) continue;
       if ((t->phys & ~0xFFFu) != page || t->phys_end_page != page || l.eip - r.members[0].eip != t->phys - hot.phys)
         continue;
       if (t->executions < min_executions || found.size() >= kMaxRegionBlocks ||
@@ -432,10 +435,8 @@ Region Interpreter::reform_region(Block& hot) {
            t->eip - hot_eip == t->phys - hot.phys && !(t->region && !t->compiled) &&
            (t->compiled || t->executions >= min_executions) && (!t->reformed || t == &hot);
   };
-  // A link counts while it holds (the same tests as linked_block).
   auto holds = [&](const Block::Link& l) {
-    return l.cs_base == cs.base && l.user == cpu_.user() && l.tlb_generation == cpu_.tlb_generation() &&
-           l.cache_generation == dispatch_.cache_generation && l.target && l.eip - hot_eip == l.target->phys - hot.phys;
+    return l.target && link_holds(l) && l.eip - hot_eip == l.target->phys - hot.phys;
   };
   const auto page_blocks = blocks_by_page_.find(page);
   if (page_blocks == blocks_by_page_.end()) return r;

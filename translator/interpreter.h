@@ -257,6 +257,9 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
 
  private:
   Block* lookup_or_build();
+  // Whether `l` was made with the CS base, privilege, TLB and block cache there are now (what
+  // linked_block checks besides the target itself): region formation follows only such links.
+  bool link_holds(const Block::Link& l) const;
   // The region to compile for the hot block `hot`, which CS:EIP points at; marks its members.
   Region form_region(Block& hot);
   // For the compiled block `hot`, which CS:EIP points at and which has run often from other
