@@ -15,9 +15,17 @@ enum class FlagOp : u8 {
   Logic,  // AND/OR/XOR/TEST: CF = OF = 0, AF undefined (0 here, as on P6)
   Inc,    // like Add with src = 1, CF kept in carry_in
   Dec,    // like Sub with src = 1, CF kept in carry_in
+  // SHL/SAL, SHR and SAR by a masked count of 1-31 (src; a count of 0 changes no flag): dst is
+  // the operand before the shift. CF is the last bit shifted out; OF is the count-1 formula
+  // whatever the count; AF is set, as on the measured hardware (translator/semantics/shift.cpp).
+  Shl,
+  Shr,
+  Sar,
 };
 
 struct Flags {
+  // CF, PF, AF, ZF, SF and OF (eflags::kArith, which this header cannot include).
+  static constexpr u32 kArithBits = 0x8D5;
   // EFLAGS. The bits CF, PF, AF, ZF, SF and OF are valid only when op == FlagOp::None.
   u32 bits = 0x2;
   FlagOp op = FlagOp::None;
@@ -46,6 +54,9 @@ struct Flags {
       case FlagOp::Logic: return false;
       case FlagOp::Inc:
       case FlagOp::Dec: return carry_in;
+      case FlagOp::Shl: return shl_cf();
+      case FlagOp::Shr: return shr_cf();
+      case FlagOp::Sar: return sar_cf();
     }
     return false;
   }
@@ -63,6 +74,9 @@ struct Flags {
     switch (op) {
       case FlagOp::None: return (bits >> 4) & 1;
       case FlagOp::Logic: return false;
+      case FlagOp::Shl:
+      case FlagOp::Shr:
+      case FlagOp::Sar: return true;
       default: return ((dst ^ src ^ result) >> 4) & 1;
     }
   }
@@ -74,9 +88,22 @@ struct Flags {
       case FlagOp::Inc: return ((dst ^ result) & (src ^ result) & sb) != 0;
       case FlagOp::Sub:
       case FlagOp::Dec: return ((dst ^ src) & (dst ^ result) & sb) != 0;
-      case FlagOp::Logic: return false;
+      case FlagOp::Logic:
+      case FlagOp::Sar: return false;
+      case FlagOp::Shl: return shl_cf() != ((result & sb) != 0);
+      case FlagOp::Shr: return ((result ^ (result << 1)) & sb) != 0;  // the top two result bits
     }
     return false;
+  }
+
+  // CF of a shift record: the last bit shifted out of dst (SDM Vol. 2B, SAL/SAR/SHL/SHR). An 8-
+  // or 16-bit SHL/SHR by more than its width has shifted every bit out (CF = 0); SAR has shifted
+  // in copies of the sign.
+  bool shl_cf() const { return ((u64{dst} << src) >> width) & 1; }
+  bool shr_cf() const { return (u64{dst} >> (src - 1)) & 1; }
+  bool sar_cf() const {
+    const i32 signed_dst = static_cast<i32>(dst << (32 - width)) >> (32 - width);
+    return (signed_dst >> (src - 1)) & 1;
   }
 
   // Computes the pending arithmetic flags into `bits` and forgets the lazy record.
@@ -107,9 +134,16 @@ struct Flags {
       case FlagOp::Dec:
         a |= carry_in | ((dst ^ src ^ result) & 0x10) | (((dst ^ src) & (dst ^ result) & sb) ? 0x800 : 0);
         break;
+      case FlagOp::Shl: {
+        const bool cf = shl_cf();
+        a |= (cf ? 0x001 : 0) | 0x010 | ((cf != ((r & sb) != 0)) ? 0x800 : 0);
+        break;
+      }
+      case FlagOp::Shr: a |= (shr_cf() ? 0x001 : 0) | 0x010 | (((r ^ (r << 1)) & sb) ? 0x800 : 0); break;
+      case FlagOp::Sar: a |= (sar_cf() ? 0x001 : 0) | 0x010; break;
       case FlagOp::None: break;
     }
-    bits = (bits & ~0x8D5u) | a;
+    bits = (bits & ~kArithBits) | a;
     op = FlagOp::None;
   }
 
@@ -120,9 +154,14 @@ struct Flags {
     return copy.bits | 0x2;
   }
 
-  // Replaces the arithmetic flags given in `which` with those of `values`.
+  // Replaces the arithmetic flags given in `which` with those of `values`. When `which` names all
+  // six the pending record is simply dropped: computing flags only to overwrite them would cost
+  // every BCD or bit-test instruction the previous instruction's flags.
   void set_arith(u32 which, u32 values) {
-    materialise();
+    if ((which & kArithBits) == kArithBits)
+      op = FlagOp::None;
+    else
+      materialise();
     bits = (bits & ~which) | (values & which);
   }
   void set_cf(bool v) { set_arith(1, v ? 1 : 0); }

@@ -55,3 +55,81 @@ TEST_CASE("lazy flags: materialise, set_arith and condition codes") {
   CHECK(f.condition(0x4));
   CHECK(f.cf());  // untouched by set_arith(ZF)
 }
+
+namespace {
+
+// SHL/SHR/SAR flags computed at once, as shift.cpp did before shifts recorded lazy flags: the
+// definitions of SDM Vol. 2B (SAL/SAR/SHL/SHR) with the measured hardware's choices (OF by the
+// count-1 formula for every count, AF set).
+u32 eager_shift_flags(FlagOp op, u8 width, u32 dst, unsigned count, u32& result) {
+  const u32 mask = width == 32 ? 0xFFFFFFFFu : (1u << width) - 1, sign = 1u << (width - 1);
+  const i64 signed_dst = static_cast<i64>(static_cast<i32>(dst << (32 - width)) >> (32 - width));
+  u32 cf, of;
+  if (op == FlagOp::Shl) {
+    const u64 wide = u64{dst} << count;
+    result = static_cast<u32>(wide) & mask;
+    cf = (wide >> width) & 1;
+    of = cf ^ ((result & sign) ? 1 : 0);
+  } else if (op == FlagOp::Shr) {
+    result = static_cast<u32>(u64{dst} >> count) & mask;
+    cf = (u64{dst} >> (count - 1)) & 1;
+    of = ((result >> (width - 1)) ^ (result >> (width - 2))) & 1;
+  } else {
+    result = static_cast<u32>(signed_dst >> count) & mask;
+    cf = (signed_dst >> (count - 1)) & 1;
+    of = 0;
+  }
+  u32 parity = result & 0xFF;
+  parity ^= parity >> 4;
+  parity ^= parity >> 2;
+  parity ^= parity >> 1;
+  return (cf ? eflags::CF : 0) | (parity & 1 ? 0 : eflags::PF) | eflags::AF | (result == 0 ? eflags::ZF : 0) |
+         (result & sign ? eflags::SF : 0) | (of ? eflags::OF : 0);
+}
+
+}  // namespace
+
+TEST_CASE("lazy flags: shift records give the flags SHL/SHR/SAR define, for every width and count") {
+  const u32 samples[] = {0,          1,          2,           0x40,        0x7F,       0x80,   0xC0,
+                         0xFF,       0x100,      0x4000,      0x7FFF,      0x8000,     0xFFFF, 0x12345678,
+                         0x40000000, 0x7FFFFFFF, 0x80000000u, 0xC0000001u, 0xFFFFFFFFu};
+  int compared = 0;
+  for (FlagOp op : {FlagOp::Shl, FlagOp::Shr, FlagOp::Sar})
+    for (u8 width : {u8{8}, u8{16}, u8{32}})
+      for (u32 sample : samples)
+        for (unsigned count = 1; count < 32; ++count) {
+          const u32 mask = width == 32 ? 0xFFFFFFFFu : (1u << width) - 1;
+          const u32 dst = sample & mask;
+          u32 result = 0;
+          const u32 expected = eager_shift_flags(op, width, dst, count, result);
+          Flags f;
+          f.bits = 0x2 | eflags::DF;  // the non-arithmetic bits must survive
+          f.set_lazy(op, width, dst, count, result);
+          CAPTURE(static_cast<int>(op));
+          CAPTURE(width);
+          CAPTURE(dst);
+          CAPTURE(count);
+          // Read one flag at a time, as a Jcc does, and all at once, as PUSHF does.
+          CHECK(f.cf() == bool(expected & eflags::CF));
+          CHECK(f.of() == bool(expected & eflags::OF));
+          CHECK(f.af());
+          CHECK(f.zf() == bool(expected & eflags::ZF));
+          CHECK(f.sf() == bool(expected & eflags::SF));
+          CHECK(f.pf() == bool(expected & eflags::PF));
+          CHECK(f.value() == (0x2 | eflags::DF | expected));
+          ++compared;
+        }
+  CHECK(compared == 3 * 3 * 19 * 31);
+}
+
+TEST_CASE("lazy flags: set_arith of all six flags drops the pending record") {
+  Flags f;
+  f.set_lazy(FlagOp::Add, 32, 0xFFFFFFFF, 1, 0);  // CF, ZF, PF, AF pending
+  f.set_arith(eflags::kArith, eflags::SF);
+  CHECK(f.op == FlagOp::None);
+  CHECK(f.value() == (0x2 | eflags::SF));
+  // Fewer than six: the record is computed first, and the rest of it kept.
+  f.set_lazy(FlagOp::Add, 32, 0xFFFFFFFF, 1, 0);
+  f.set_arith(eflags::SF, eflags::SF);
+  CHECK(f.value() == (0x2 | eflags::CF | eflags::ZF | eflags::PF | eflags::AF | eflags::SF));
+}

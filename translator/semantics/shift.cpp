@@ -67,9 +67,9 @@ constexpr u32 of_right(T r) {
   return (msb(r) ^ ((r >> (kBits<T> - 2)) & 1)) ? eflags::OF : 0;
 }
 
-// `count` is already masked to 5 bits and non-zero.
+// Rotates; `count` is already masked to 5 bits and non-zero.
 template <Shift K, typename T>
-ShiftResult<T> shift_compute(T dst, unsigned count, bool cf_in) {
+ShiftResult<T> rotate_compute(T dst, unsigned count, bool cf_in) {
   constexpr unsigned w = kBits<T>;
   switch (K) {
     case Shift::Rol: {
@@ -104,23 +104,7 @@ ShiftResult<T> shift_compute(T dst, unsigned count, bool cf_in) {
       const T r = static_cast<T>(rotated);
       return {r, kCfOf, static_cast<u32>((rotated >> w) & 1) | of_right(r)};
     }
-    case Shift::Shl: {
-      const u64 wide = u64{dst} << count;
-      const T r = static_cast<T>(wide);
-      const u32 cf = (wide >> w) & 1;
-      return {r, kAllArith, cf | of_left(r, cf) | szp_flags(r) | eflags::AF};
-    }
-    case Shift::Shr: {
-      const T r = static_cast<T>(u64{dst} >> count);
-      const u32 cf = (u64{dst} >> (count - 1)) & 1;
-      return {r, kAllArith, cf | of_right(r) | szp_flags(r) | eflags::AF};
-    }
-    case Shift::Sar: {
-      const i64 s = as_signed(dst);
-      const T r = static_cast<T>(s >> count);
-      const u32 cf = (s >> (count - 1)) & 1;
-      return {r, kAllArith, cf | szp_flags(r) | eflags::AF};
-    }
+    default: break;  // SHL, SHR and SAR record lazy flags: shift_value
   }
   return {dst, 0, 0};
 }
@@ -164,8 +148,34 @@ ShiftResult<T> double_shift_compute(T dst, T src, unsigned count) {
   return {r, kAllArith, cf | of | szp_flags(r) | eflags::AF};
 }
 
-// Writes a shift's result to the r/m operand and then its flags, so that a faulting write leaves
-// EFLAGS as it was.
+// SHL/SAL, SHR and SAR; `count` masked to 5 bits and non-zero. An 8- or 16-bit operand shifted
+// by more than its width gives 0 (SHL, SHR) or copies of its sign (SAR).
+template <Shift K, typename T>
+T shift_value(T dst, unsigned count) {
+  if constexpr (K == Shift::Shl)
+    return static_cast<T>(u64{dst} << count);
+  else if constexpr (K == Shift::Shr)
+    return static_cast<T>(u64{dst} >> count);
+  else
+    return static_cast<T>(as_signed(dst) >> count);
+}
+
+template <Shift K>
+constexpr FlagOp kShiftFlagOp = K == Shift::Shl   ? FlagOp::Shl
+                                : K == Shift::Shr ? FlagOp::Shr
+                                                  : FlagOp::Sar;
+
+// Writes a shift's result to the r/m operand; its flags are written after it, so that a faulting
+// write leaves EFLAGS as it was.
+template <typename T>
+Status store_result(Cpu& c, const DecodedInsn& i, u32 ea, T value) {
+  if (i.mod == 3) {
+    set_reg<T>(c, i.rm, value);
+    return Status::Ok;
+  }
+  return c.write<T>(i.seg, ea, value) ? Status::Ok : Status::Fault;
+}
+
 template <typename T>
 Status commit(Cpu& c, const DecodedInsn& i, u32 ea, const ShiftResult<T>& out) {
   if (out.which == 0) {
@@ -173,10 +183,7 @@ Status commit(Cpu& c, const DecodedInsn& i, u32 ea, const ShiftResult<T>& out) {
     if (i.mod != 3 && !c.probe_write(i.seg, ea, sizeof(T))) return Status::Fault;
     return Status::Ok;
   }
-  if (i.mod == 3)
-    set_reg<T>(c, i.rm, out.value);
-  else if (!c.write<T>(i.seg, ea, out.value))
-    return Status::Fault;
+  if (store_result<T>(c, i, ea, out.value) != Status::Ok) return Status::Fault;
   c.s.flags.set_arith(out.which, out.flags);
   return Status::Ok;
 }
@@ -193,8 +200,17 @@ Status shift_rm(Cpu& c, const DecodedInsn& i) {
     ea = effective_address(c, i);
     if (!read_for_update<T>(c, i.seg, ea, dst)) return Status::Fault;
   }
-  const ShiftResult<T> out = count ? shift_compute<K, T>(dst, count, c.s.flags.cf()) : ShiftResult<T>{dst, 0, 0};
-  return commit<T>(c, i, ea, out);
+  if constexpr (K == Shift::Shl || K == Shift::Shr || K == Shift::Sar) {
+    // The flags are recorded, not computed: most are overwritten before anything reads them.
+    if (count == 0) return commit<T>(c, i, ea, ShiftResult<T>{dst, 0, 0});
+    const T r = shift_value<K, T>(dst, count);
+    if (store_result<T>(c, i, ea, r) != Status::Ok) return Status::Fault;
+    c.s.flags.set_lazy(kShiftFlagOp<K>, kBits<T>, dst, count, r);
+    return Status::Ok;
+  } else {
+    const ShiftResult<T> out = count ? rotate_compute<K, T>(dst, count, c.s.flags.cf()) : ShiftResult<T>{dst, 0, 0};
+    return commit<T>(c, i, ea, out);
+  }
 }
 
 // SHLD r/m, r, imm8   SHLD r/m, r, CL   (and SHRD)
