@@ -109,7 +109,7 @@ struct Flags {
   // Computes the pending arithmetic flags into `bits` and forgets the lazy record.
   void materialise() {
     if (op == FlagOp::None) return;
-    // One pass per operation kind rather than six calls that each switch on it: SHL/ROL/BT and
+    // One pass per operation kind rather than six calls that each switch on it: ROL/BT/IMUL and
     // friends materialise the record of the ALU instruction before them on every execution.
     const u32 m = mask(), sb = sign_bit();
     const u32 r = result & m;
