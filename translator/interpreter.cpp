@@ -99,7 +99,13 @@ EntryAssumptions Interpreter::entry_assumptions() const {
     const SegmentCache& c = cpu_.s.sreg(s);
     return c.flat && c.base == 0;
   };
-  return {cpu_.user(), flat(Seg::ES), flat(Seg::SS), flat(Seg::DS), !(cpu_.s.flags.bits & eflags::AC)};
+  return {cpu_.user(),
+          flat(Seg::ES),
+          flat(Seg::SS),
+          flat(Seg::DS),
+          !(cpu_.s.flags.bits & eflags::AC),
+          cpu_.s.sreg(Seg::CS).limit,
+          cpu_.s.sreg(Seg::SS).attrs};
 }
 
 void Interpreter::retire_invalidated() { graveyard_.clear(); }

@@ -37,6 +37,8 @@ struct EntryAssumptions {
   bool user = false;                                       // CPL 3
   bool flat_es = false, flat_ss = false, flat_ds = false;  // flat (SegmentCache::flat), base 0
   bool alignment_check_clear = false;                      // EFLAGS.AC = 0
+  u32 cs_limit = 0;  // what a near branch's target is checked against (0xFFFFFFFF when flat)
+  u16 ss_attrs = 0;  // whether pushes and pops use ESP or SP (the B bit), in SS's attributes
 };
 
 struct Block;

@@ -85,6 +85,7 @@ Outcome run(const std::vector<u8>& code, const u32 (&regs)[8], jit::JitCompiler*
   m.interp.set_compiler(compiler);
   m.protected_flat32();
   m.set_gdt_entry(0x38, TestMachine::descriptor(0x100, 0xFFFFF, 0xC093));  // data, 4 GiB, based at 0x100
+  m.set_gdt_entry(0x40, TestMachine::descriptor(0, 0xFFFFF, 0x8093));      // flat data, B = 0: a 16-bit stack
   for (u32 k = 0; k < 4096; k += 4) m.write32(kData + k, k * 2654435761u);
   for (int r = 0; r < 8; ++r)
     if (r != ESP) m.cpu.s.gpr[r] = regs[r];
@@ -261,6 +262,39 @@ body:
   CHECK(compiled.instructions > 10'000);  // ran to its HLT
   CHECK(stats.refused_entries >= Interpreter::kMaxRefusals);
   // Compiled again for the new DS: most of the second half ran compiled.
+  CHECK(stats.compiled_instructions > stats.interpreted_instructions);
+  CHECK(compiler->counters().failures == 0);
+}
+
+TEST_CASE("jit: code compiled for a 32-bit stack refuses to run once SS is a 16-bit stack segment") {
+  // EntryAssumptions hold SS's attributes too, so a region's pushes and pops use ESP without
+  // testing SS.B. Halfway, SS is loaded with a flat segment whose B flag is clear: a push then
+  // writes at SP (0x00FC), not ESP (0x700FC), which the loop reads back into EDI.
+  const char* const source = R"(
+  mov ecx, 3000
+  mov esp, 0x70100
+top:
+  cmp ecx, 1500
+  jne body
+  mov dx, 0x40
+  mov ss, dx
+body:
+  push ecx
+  add edi, [0xFC]
+  pop edx
+  dec ecx
+  jnz top
+  hlt
+)";
+  const auto compiler = synchronous_compiler(50);
+  const std::vector<u8> code = test::assemble(source, 32, TestMachine::kCodeBase);
+  const u32 regs[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  InterpreterStats stats;
+  const Outcome interpreted = run(code, regs, nullptr);
+  const Outcome compiled = run(code, regs, compiler.get(), nullptr, &stats);
+  check_same(interpreted, compiled);
+  CHECK(interpreted.gpr[EDI] == 8 + 1500 * 1501 / 2);  // each push of the second half went to SP
+  CHECK(stats.refused_entries >= Interpreter::kMaxRefusals);
   CHECK(stats.compiled_instructions > stats.interpreted_instructions);
   CHECK(compiler->counters().failures == 0);
 }

@@ -462,10 +462,12 @@ class Backend {
   // EntryAssumptions as the value of the function attribute kAssumeAttribute, which
   // assume_entry_state reads once the handlers are inlined.
   static constexpr const char* kAssumeAttribute = "emu-assume";
+  // The flags in the low byte, SS's attributes in bits 16-31, the CS limit in bits 32-63.
   static constexpr unsigned kUser = 1, kFlatEs = 2, kFlatSs = 4, kFlatDs = 8, kAlignmentCheckClear = 16;
-  static unsigned encode(const EntryAssumptions& a) {
-    return (a.user ? kUser : 0u) | (a.flat_es ? kFlatEs : 0u) | (a.flat_ss ? kFlatSs : 0u) |
-           (a.flat_ds ? kFlatDs : 0u) | (a.alignment_check_clear ? kAlignmentCheckClear : 0u);
+  static u64 encode(const EntryAssumptions& a) {
+    const u64 flags = (a.user ? kUser : 0u) | (a.flat_es ? kFlatEs : 0u) | (a.flat_ss ? kFlatSs : 0u) |
+                      (a.flat_ds ? kFlatDs : 0u) | (a.alignment_check_clear ? kAlignmentCheckClear : 0u);
+    return flags | u64{a.ss_attrs} << 16 | u64{a.cs_limit} << 32;
   }
 
   // One function per region: for each member block, emu_jit_step for each instruction, leaving
@@ -813,8 +815,9 @@ class Backend {
   // does while compiled code runs; a store to one of them found here cancels it all the same.
   void assume_entry_state(llvm::Function& f) {
     const llvm::Attribute attribute = f.getFnAttribute(kAssumeAttribute);
-    unsigned bits = 0;
-    if (!attribute.isValid() || attribute.getValueAsString().getAsInteger(10, bits)) return;
+    u64 encoded = 0;
+    if (!attribute.isValid() || attribute.getValueAsString().getAsInteger(10, encoded)) return;
+    const unsigned bits = encoded & 0xFF;
     const llvm::DataLayout& dl = f.getParent()->getDataLayout();
     llvm::Argument* cpu = f.getArg(0);
     struct Assumed {
@@ -822,6 +825,7 @@ class Backend {
       u64 size;
       u64 value;
       std::vector<llvm::LoadInst*> loads;
+      bool usable = true;  // read only whole and never written
     };
     std::vector<Assumed> fields;
     const Cpu::PrivilegeFields privilege = Cpu::privilege_fields();
@@ -839,6 +843,19 @@ class Backend {
       fields.push_back({cache + static_cast<int64_t>(offsetof(SegmentCache, flat)), sizeof(bool), 1, {}});
       fields.push_back({cache + static_cast<int64_t>(offsetof(SegmentCache, base)), sizeof(u32), 0, {}});
     }
+    // A near branch's limit check and the stack's address size (SDM Vol. 3A, 3.4.5: the B flag of
+    // SS) then fold too: only the far transfers and SS loads kept out of such code change them.
+    auto cache_of = [&](Seg seg) {
+      return state + static_cast<int64_t>(offsetof(CpuState, seg) + static_cast<u8>(seg) * sizeof(SegmentCache));
+    };
+    fields.push_back({cache_of(Seg::CS) + static_cast<int64_t>(offsetof(SegmentCache, limit)),
+                      sizeof(u32),
+                      static_cast<u32>(encoded >> 32),
+                      {}});
+    fields.push_back({cache_of(Seg::SS) + static_cast<int64_t>(offsetof(SegmentCache, attrs)),
+                      sizeof(u16),
+                      static_cast<u16>(encoded >> 16),
+                      {}});
 #pragma GCC diagnostic pop
     bool assume_ac_clear = bits & kAlignmentCheckClear;
     std::vector<llvm::LoadInst*> eflags_loads;
@@ -863,8 +880,9 @@ class Backend {
         for (Assumed& a : fields) {
           if (end <= a.offset || a.offset + static_cast<int64_t>(a.size) <= offset) continue;
           if (!load || offset != a.offset || end != a.offset + static_cast<int64_t>(a.size) || !type->isIntegerTy())
-            return;  // written, or read otherwise than whole: assume nothing
-          a.loads.push_back(load);
+            a.usable = false;  // written, or read otherwise than whole: not assumed
+          else
+            a.loads.push_back(load);
         }
         // EFLAGS' AC is bit 18: only whole loads of the word can be given it clear.
         if (assume_ac_clear && offset <= eflags_bits + 2 && eflags_bits + 2 < end) {
@@ -874,6 +892,7 @@ class Backend {
             assume_ac_clear = false;
         }
       }
+    std::erase_if(fields, [](const Assumed& a) { return !a.usable; });
     for (Assumed& a : fields)
       for (llvm::LoadInst* load : a.loads) {
         load->replaceAllUsesWith(llvm::ConstantInt::get(load->getType(), a.value));
