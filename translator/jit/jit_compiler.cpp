@@ -812,7 +812,7 @@ class Backend {
   // base, the choice of TLB set and the alignment check away. The function's entry compares the
   // fields it folded with those values and returns kCompiledRefused when one differs. Valid
   // because no instruction in it may change them (may_change_entry_state) and nothing else
-  // does while compiled code runs; a store to one of them found here cancels it all the same.
+  // does while compiled code runs; a store to one of them found here cancels that one all the same.
   void assume_entry_state(llvm::Function& f) {
     const llvm::Attribute attribute = f.getFnAttribute(kAssumeAttribute);
     u64 encoded = 0;
@@ -825,7 +825,7 @@ class Backend {
       u64 size;
       u64 value;
       std::vector<llvm::LoadInst*> loads;
-      bool usable = true;  // read only whole and never written
+      bool usable = true;  // never written
     };
     std::vector<Assumed> fields;
     const Cpu::PrivilegeFields privilege = Cpu::privilege_fields();
@@ -879,10 +879,11 @@ class Backend {
         auto* load = llvm::dyn_cast<llvm::LoadInst>(&inst);
         for (Assumed& a : fields) {
           if (end <= a.offset || a.offset + static_cast<int64_t>(a.size) <= offset) continue;
-          if (!load || offset != a.offset || end != a.offset + static_cast<int64_t>(a.size) || !type->isIntegerTy())
-            a.usable = false;  // written, or read otherwise than whole: not assumed
-          else
+          if (!load)
+            a.usable = false;  // written: not assumed
+          else if (offset == a.offset && end == a.offset + static_cast<int64_t>(a.size) && type->isIntegerTy())
             a.loads.push_back(load);
+          // A load of more or less than the field reads what the entry checked: left as it is.
         }
         // EFLAGS' AC is bit 18: only whole loads of the word can be given it clear.
         if (assume_ac_clear && offset <= eflags_bits + 2 && eflags_bits + 2 < end) {
