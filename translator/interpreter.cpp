@@ -569,11 +569,11 @@ StopReason Interpreter::run(u64 max_instructions) {
       // loop that runs for seconds (the kernel checking a signature) would wait behind them.
       compiler_->hurry(b->region, dispatch_);
     } else if (b->compiled && b->executions >= dispatch_.reform_at && !b->reformed && b->valid) [[unlikely]] {
-      // Entered often from other compiled code: a larger region may hold it and them. Only
-      // when the compile thread is free; otherwise later (the count rises to the mark again).
-      if (compiler_->backlogged()) {
-        b->executions = dispatch_.reform_at / 2;
-      } else if (Region r = reform_region(*b); !r.members.empty()) {
+      // Entered often from other compiled code: a larger region may hold it and them. Even
+      // while the compile thread is busy: the request goes to the front of its queue, as the
+      // newest, and nothing queued runs as often (the kernel's decompressor chained from block
+      // to block for seconds while the boot's hot blocks kept the queue full).
+      if (Region r = reform_region(*b); !r.members.empty()) {
         compiler_->hot(r, dispatch_);
         if (compiler_->has_finished()) compiler_->install_finished(*this);
       }
