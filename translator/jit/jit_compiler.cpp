@@ -787,8 +787,8 @@ class Backend {
   // again. A field is kept locally when every access to its bytes has the same offset and
   // type; guest memory never holds the Cpu (annotate_aliasing's reasoning), and neither does
   // any pointer the Cpu holds, so only these can see the Cpu's bytes.
-  // The Cpu fields a block keeps locally: the guest's general registers, EIP, the lazy-flag
-  // record (not EFLAGS' own bits, which the MMU's slow path reads for #AC) and the retired count.
+  // The Cpu fields a block keeps locally: the guest's general registers, EIP, EFLAGS with its
+  // lazy-flag record, and the retired count.
   // Offsets within Cpu: offsetof on a class with references is conditionally supported, and
   // both compilers here support it.
   struct ByteRange {
@@ -800,8 +800,10 @@ class Backend {
     const int64_t state = offsetof(Cpu, s);
     const int64_t flags = state + offsetof(CpuState, flags);
     const int64_t retired = offsetof(Cpu, counters) + offsetof(CpuCounters, instructions);
-    // The retired count comes last: promote_cpu_fields looks it up as back().
+    // EFLAGS comes first and the retired count last: promote_cpu_fields looks them up as front()
+    // and back().
     return {
+        {flags + int64_t(offsetof(Flags, bits)), flags + int64_t(offsetof(Flags, bits) + sizeof(u32))},
         {state + int64_t(offsetof(CpuState, gpr)), state + int64_t(offsetof(CpuState, gpr) + sizeof(CpuState::gpr))},
         {state + int64_t(offsetof(CpuState, eip)), state + int64_t(offsetof(CpuState, eip) + sizeof(u32))},
         {flags + int64_t(offsetof(Flags, op)), flags + int64_t(sizeof(Flags))},
@@ -810,11 +812,11 @@ class Backend {
 #pragma GCC diagnostic pop
   }
 
-  // Calls that write none of the promoted fields and read only the retired count: the MMU's
-  // slow path (a TLB miss, MMIO, a fault), the common call in a block. The count is written back
-  // before it (a device reached through MMIO may read the clock, which in deterministic mode is
-  // the retired count); nothing is read back after it.
-  static bool reads_only_retired_count(const llvm::CallBase& call) {
+  // Calls that write none of the promoted fields and read only the retired count and EFLAGS: the
+  // MMU's slow path (a TLB miss, MMIO, a fault), the common call in a block. Those two are
+  // written back before it (a device reached through MMIO may read the clock, which in
+  // deterministic mode is the retired count; EFLAGS.AC decides #AC); nothing is read back after.
+  static bool reads_only_count_and_eflags(const llvm::CallBase& call) {
     const llvm::Function* callee = call.getCalledFunction();
     return callee && callee->getName().contains("3Cpu11access_slow");
   }
@@ -1024,7 +1026,7 @@ class Backend {
       int64_t lo, hi;
     };
     std::vector<Ranged> ranged;  // accesses at variable offsets, to fields maybe kept locally
-    std::vector<llvm::CallBase*> count_readers;
+    std::vector<llvm::CallBase*> slow_path_calls;
     std::vector<llvm::Instruction*> barriers;
     for (llvm::BasicBlock& bb : f)
       for (llvm::Instruction& inst : bb) {
@@ -1041,8 +1043,8 @@ class Backend {
           simple = store->isSimple();
         } else if (auto* call = llvm::dyn_cast<llvm::CallBase>(&inst)) {
           if (!call->mayReadOrWriteMemory()) continue;
-          if (reads_only_retired_count(*call)) {
-            count_readers.push_back(call);
+          if (reads_only_count_and_eflags(*call)) {
+            slow_path_calls.push_back(call);
             continue;
           }
           bool touches_cpu = !call->onlyAccessesArgMemory();
@@ -1132,18 +1134,20 @@ class Backend {
     }
     const bool tracked = by_index.size() <= 64;
     const u64 all = tracked && by_index.size() < 64 ? (u64{1} << by_index.size()) - 1 : ~u64{0};
-    const int64_t retired_count = promotable_.back().begin;
-    const auto count_field = fields.find(retired_count);
-    const u64 count_bit = count_field != fields.end() ? u64{1} << index_of[count_field->second.local] : 0;
+    // What the MMU's slow path reads (reads_only_count_and_eflags): the retired count and EFLAGS.
+    u64 slow_path_fields = 0;
+    for (const int64_t offset : {promotable_.back().begin, promotable_.front().begin})
+      if (const auto field = fields.find(offset); field != fields.end())
+        slow_path_fields |= u64{1} << index_of[field->second.local];
     std::unordered_set<const llvm::Instruction*> is_barrier(barriers.begin(), barriers.end());
-    std::unordered_set<const llvm::Instruction*> is_count_reader(count_readers.begin(), count_readers.end());
+    std::unordered_set<const llvm::Instruction*> is_slow_path_call(slow_path_calls.begin(), slow_path_calls.end());
     // What an instruction does to the mask of fields that may differ from memory.
     auto step = [&](const llvm::Instruction& inst, u64 mask) {
       if (auto* store = llvm::dyn_cast<llvm::StoreInst>(&inst)) {
         auto it = index_of.find(store->getPointerOperand());
         if (it != index_of.end()) mask |= tracked ? u64{1} << it->second : all;
-      } else if (is_count_reader.count(&inst)) {
-        mask &= ~count_bit;
+      } else if (is_slow_path_call.count(&inst)) {
+        mask &= ~slow_path_fields;
       } else if (is_barrier.count(&inst)) {
         mask = 0;  // written back, and read again unless it only reads
       }
@@ -1176,9 +1180,9 @@ class Backend {
       for (llvm::Instruction& inst : llvm::make_early_inc_range(bb)) {
         const u64 before_mask = mask;
         mask = step(inst, mask);
-        if (is_count_reader.count(&inst)) {
+        if (is_slow_path_call.count(&inst)) {
           llvm::IRBuilder<> before(&inst);
-          write_back_dirty(before, before_mask & count_bit);
+          write_back_dirty(before, before_mask & slow_path_fields);
         } else if (is_barrier.count(&inst)) {
           llvm::IRBuilder<> before(&inst);
           write_back_dirty(before, before_mask);
