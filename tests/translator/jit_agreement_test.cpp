@@ -233,6 +233,27 @@ f:
   CHECK(dispatch.region_transitions > 10 * dispatch.chained_transitions);
 }
 
+namespace {
+
+// For a loop that changes, halfway, what its region's code was compiled for (EntryAssumptions):
+// the compiled run agrees with the interpreted one, its code refused to run once the state had
+// changed, and the loop was compiled again for the new state (most of it then ran compiled).
+Outcome run_with_changed_entry_state(const char* source) {
+  const auto compiler = synchronous_compiler(50);
+  const std::vector<u8> code = test::assemble(source, 32, TestMachine::kCodeBase);
+  const u32 regs[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  InterpreterStats stats;
+  const Outcome interpreted = run(code, regs, nullptr);
+  const Outcome compiled = run(code, regs, compiler.get(), nullptr, &stats);
+  check_same(interpreted, compiled);
+  CHECK(stats.refused_entries >= Interpreter::kMaxRefusals);
+  CHECK(stats.compiled_instructions > stats.interpreted_instructions);
+  CHECK(compiler->counters().failures == 0);
+  return compiled;
+}
+
+}  // namespace
+
 TEST_CASE("jit: code compiled for flat data segments refuses to run once DS has a base") {
   // The loop's region is compiled for the CPU as it is when it becomes hot, DS flat with base 0
   // (EntryAssumptions), so its memory operands use neither. Halfway, a block of its own loads DS
@@ -252,18 +273,8 @@ body:
   jnz top
   hlt
 )";
-  const auto compiler = synchronous_compiler(50);
-  const std::vector<u8> code = test::assemble(source, 32, TestMachine::kCodeBase);
-  const u32 regs[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-  InterpreterStats stats;
-  const Outcome interpreted = run(code, regs, nullptr);
-  const Outcome compiled = run(code, regs, compiler.get(), nullptr, &stats);
-  check_same(interpreted, compiled);
+  const Outcome compiled = run_with_changed_entry_state(source);
   CHECK(compiled.instructions > 10'000);  // ran to its HLT
-  CHECK(stats.refused_entries >= Interpreter::kMaxRefusals);
-  // Compiled again for the new DS: most of the second half ran compiled.
-  CHECK(stats.compiled_instructions > stats.interpreted_instructions);
-  CHECK(compiler->counters().failures == 0);
 }
 
 TEST_CASE("jit: code compiled for a 32-bit stack refuses to run once SS is a 16-bit stack segment") {
@@ -286,17 +297,8 @@ body:
   jnz top
   hlt
 )";
-  const auto compiler = synchronous_compiler(50);
-  const std::vector<u8> code = test::assemble(source, 32, TestMachine::kCodeBase);
-  const u32 regs[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-  InterpreterStats stats;
-  const Outcome interpreted = run(code, regs, nullptr);
-  const Outcome compiled = run(code, regs, compiler.get(), nullptr, &stats);
-  check_same(interpreted, compiled);
-  CHECK(interpreted.gpr[EDI] == 8 + 1500 * 1501 / 2);  // each push of the second half went to SP
-  CHECK(stats.refused_entries >= Interpreter::kMaxRefusals);
-  CHECK(stats.compiled_instructions > stats.interpreted_instructions);
-  CHECK(compiler->counters().failures == 0);
+  const Outcome compiled = run_with_changed_entry_state(source);
+  CHECK(compiled.gpr[EDI] == 8 + 1500 * 1501 / 2);  // each push of the second half went to SP
 }
 
 TEST_CASE("jit: a region whose member is rewritten mid-loop runs the new code, as the interpreter does") {
