@@ -7,6 +7,7 @@
 // deliver_pending(). Nothing is written to architectural state by an instruction before all of its
 // checks have passed, so faults are precise (SDM Vol. 3A, 6.5).
 #pragma once
+#include <bit>
 #include <cstring>
 #include <functional>
 #include <vector>
@@ -372,7 +373,9 @@ class Cpu {
   // visit only the entries filled since the last flush (`filled_`), so a CR3 load stays cheap.
   static constexpr unsigned kTlbSize = 4096;
   static constexpr u32 kInvalidTag = 1;  // never equals a page-aligned address
-  struct TlbEntry {
+  // 32 bytes (22 used): the fast path's index is then a shift and a mask, where 24 bytes took a
+  // multiply, on the way from every guest address to its data.
+  struct alignas(32) TlbEntry {
     u32 read_tag = kInvalidTag;
     u32 write_tag = kInvalidTag;
     uintptr_t addend = 0;  // host pointer = addend + linear address
@@ -383,9 +386,13 @@ class Cpu {
 
   // The entry for `lin` in the current privilege's TLB set (one load and an add on the fast path
   // rather than a multiply by the privilege).
+  // The entry's byte offset comes straight from the address, (page number mod kTlbSize) times
+  // 32, as one shift and one mask.
   const TlbEntry& tlb_entry(u32 lin) const {
-    const auto* set = reinterpret_cast<const TlbEntry*>(reinterpret_cast<const char*>(tlb_) + tlb_set_offset_);
-    return set[(lin >> 12) & (kTlbSize - 1)];
+    static_assert(std::has_single_bit(sizeof(TlbEntry)));
+    constexpr unsigned kShift = 12 - std::countr_zero(sizeof(TlbEntry));
+    const u32 offset = (lin >> kShift) & ((kTlbSize - 1) * sizeof(TlbEntry));
+    return *reinterpret_cast<const TlbEntry*>(reinterpret_cast<const char*>(tlb_) + tlb_set_offset_ + offset);
   }
   // The page of an access's last byte. Compared with the tag of the entry its first byte indexes,
   // it also rules out an access crossing into the next page: that page has another index, so no
