@@ -598,3 +598,8 @@ StopReason Interpreter::run(u64 max_instructions) {
 }
 
 }  // namespace emu
+
+// Compiled code's between-block check (translator/jit/block_step.cpp), called by address.
+extern "C" [[gnu::used]] bool emu_may_run_next(const emu::Cpu& c, const emu::Block& last, const emu::DispatchState& d) {
+  return emu::may_run_next(c, last, d);
+}

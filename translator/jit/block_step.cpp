@@ -21,6 +21,12 @@ enum StepResult : int {
 
 }  // namespace emu::jit
 
+// may_run_next, out of line: defined in the emu binary (translator/interpreter.cpp), so compiled
+// code calls it by address instead of carrying its eight tests and the PIC's virtual call at
+// every block's end. It runs only when Cpu::attention is set (an event, a write to code, a
+// mode change), and inlined it was a quarter of a small block's code for LLVM to compile.
+extern "C" bool emu_may_run_next(const emu::Cpu& c, const emu::Block& last, const emu::DispatchState& d);
+
 extern "C" [[gnu::always_inline]] int emu_jit_step(emu::Cpu& c, const emu::DecodedInsn& i, emu::Handler fn) {
   using namespace emu;
   const Status st = fn(c, i);
@@ -90,7 +96,7 @@ extern "C" [[gnu::always_inline]] bool emu_jit_region_continue(emu::Cpu& c, cons
   const SegmentCache& cs = c.s.sreg(Seg::CS);
   const bool ok = cs.base == at_begin.cs_base && cs.limit == at_begin.cs_limit && cs.attrs == at_begin.cs_attrs &&
                   c.user() == at_begin.user && c.tlb_generation() == at_begin.tlb_generation &&
-                  d.cache_generation == at_begin.cache_generation && may_run_next(c, block, d);
+                  d.cache_generation == at_begin.cache_generation && emu_may_run_next(c, block, d);
   if (ok) c.attention = 0;
   return ok;
 }
@@ -120,7 +126,7 @@ extern "C" [[gnu::always_inline]] emu::CompiledBlock emu_jit_next(emu::Cpu& c, c
   using namespace emu;
   d.last_block = &block;
   if (context_may_change || c.attention != 0) [[unlikely]] {
-    if (!may_run_next(c, block, d)) return nullptr;
+    if (!emu_may_run_next(c, block, d)) return nullptr;
     c.attention = 0;
   }
   Block* next = linked_block(block, c, d.cache_generation);
