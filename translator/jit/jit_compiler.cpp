@@ -801,22 +801,25 @@ class Backend {
     const int64_t state = offsetof(Cpu, s);
     const int64_t flags = state + offsetof(CpuState, flags);
     const int64_t retired = offsetof(Cpu, counters) + offsetof(CpuCounters, instructions);
-    // EFLAGS comes first and the retired count last: promote_cpu_fields looks them up as front()
-    // and back().
+    const int64_t code_changed = offsetof(Cpu, code_changed);
+    // EFLAGS comes first, Cpu::code_changed second to last and the retired count last:
+    // promote_cpu_fields looks them up by position.
     return {
         {flags + int64_t(offsetof(Flags, bits)), flags + int64_t(offsetof(Flags, bits) + sizeof(u32))},
         {state + int64_t(offsetof(CpuState, gpr)), state + int64_t(offsetof(CpuState, gpr) + sizeof(CpuState::gpr))},
         {state + int64_t(offsetof(CpuState, eip)), state + int64_t(offsetof(CpuState, eip) + sizeof(u32))},
         {flags + int64_t(offsetof(Flags, op)), flags + int64_t(sizeof(Flags))},
+        {code_changed, code_changed + int64_t(sizeof(bool))},
         {retired, retired + int64_t(sizeof(u64))},
     };
 #pragma GCC diagnostic pop
   }
 
-  // Calls that write none of the promoted fields and read only the retired count and EFLAGS: the
-  // MMU's slow path (a TLB miss, MMIO, a fault), the common call in a block. Those two are
-  // written back before it (a device reached through MMIO may read the clock, which in
-  // deterministic mode is the retired count; EFLAGS.AC decides #AC); nothing is read back after.
+  // Calls that read only the retired count and EFLAGS and write no promoted field but
+  // Cpu::code_changed: the MMU's slow path (a TLB miss, MMIO, a fault, a write to a page holding
+  // translated code), the common call in a block. Those two are written back before it (a device
+  // reached through MMIO may read the clock, which in deterministic mode is the retired count;
+  // EFLAGS.AC decides #AC); only code_changed is read back after.
   static bool reads_only_count_and_eflags(const llvm::CallBase& call) {
     const llvm::Function* callee = call.getCalledFunction();
     return callee && callee->getName().contains("3Cpu11access_slow");
@@ -1101,10 +1104,18 @@ class Backend {
       return builder.CreateConstInBoundsGEP1_64(builder.getInt8Ty(), cpu, static_cast<u64>(offset));
     };
     for (auto& [offset, field] : fields) field.local = b.CreateAlloca(field.type);
-    auto reload = [&](llvm::IRBuilder<>& builder) {
-      for (auto& [offset, field] : fields)
-        builder.CreateStore(builder.CreateLoad(field.type, field_pointer(builder, offset)), field.local);
+    auto reload_field = [&](llvm::IRBuilder<>& builder, int64_t offset, Field& field) {
+      builder.CreateStore(builder.CreateLoad(field.type, field_pointer(builder, offset)), field.local);
     };
+    auto reload = [&](llvm::IRBuilder<>& builder) {
+      for (auto& [offset, field] : fields) reload_field(builder, offset, field);
+    };
+    // Cpu::code_changed, kept locally too, starts as false: the dispatcher clears it before it
+    // enters compiled code, and code that goes on to another block or member has just checked
+    // it (a write that sets it sets Cpu::attention too, and then may_run_next runs). So the
+    // test after each instruction (emu_jit_step) folds away except after a slow path, the one
+    // place a block's own store can set it, where it is read again.
+    const auto code_changed = fields.find(promotable_[promotable_.size() - 2].begin);
     // Accesses to kept fields go to the locals.
     for (llvm::BasicBlock& bb : f)
       for (llvm::Instruction& inst : llvm::make_early_inc_range(bb)) {
@@ -1122,6 +1133,8 @@ class Backend {
         }
       }
     reload(b);
+    if (code_changed != fields.end())
+      b.CreateStore(llvm::ConstantInt::get(code_changed->second.type, 0), code_changed->second.local);
 
     // A write-back stores only the fields that may differ from the Cpu's copy there: stored
     // to since the function began or since the last write-back or reload on some path to it (a
@@ -1184,6 +1197,10 @@ class Backend {
         if (is_slow_path_call.count(&inst)) {
           llvm::IRBuilder<> before(&inst);
           write_back_dirty(before, before_mask & slow_path_fields);
+          if (code_changed != fields.end()) {
+            llvm::IRBuilder<> after(inst.getNextNode());
+            reload_field(after, code_changed->first, code_changed->second);
+          }
         } else if (is_barrier.count(&inst)) {
           llvm::IRBuilder<> before(&inst);
           write_back_dirty(before, before_mask);
