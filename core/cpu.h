@@ -384,10 +384,9 @@ class Cpu {
     bool large = false;  // from a 4 MiB page
   };
 
-  // The entry for `lin` in the current privilege's TLB set (one load and an add on the fast path
-  // rather than a multiply by the privilege).
-  // The entry's byte offset comes straight from the address, (page number mod kTlbSize) times
-  // 32, as one shift and one mask.
+  // The entry for `lin` in the current privilege's TLB set: the set's offset is kept with the
+  // privilege (an add, not a multiply), and the entry's offset within it, (page number mod
+  // kTlbSize) times 32, comes straight from the address as one shift and one mask.
   const TlbEntry& tlb_entry(u32 lin) const {
     static_assert(std::has_single_bit(sizeof(TlbEntry)));
     constexpr unsigned kShift = 12 - std::countr_zero(sizeof(TlbEntry));

@@ -22,9 +22,9 @@ enum StepResult : int {
 }  // namespace emu::jit
 
 // may_run_next, out of line: defined in the emu binary (translator/interpreter.cpp), so compiled
-// code calls it by address instead of carrying its eight tests and the PIC's virtual call at
-// every block's end. It runs only when Cpu::attention is set (an event, a write to code, a
-// mode change), and inlined it was a quarter of a small block's code for LLVM to compile.
+// code calls it by address instead of carrying its tests (ten loads and branches) at every
+// block's end. It runs only when Cpu::attention is set (an event, a write to code, a mode
+// change), so the call costs nothing on the common path, and LLVM compiles it once, not per block.
 extern "C" bool emu_may_run_next(const emu::Cpu& c, const emu::Block& last, const emu::DispatchState& d);
 
 extern "C" [[gnu::always_inline]] int emu_jit_step(emu::Cpu& c, const emu::DecodedInsn& i, emu::Handler fn) {
