@@ -820,7 +820,7 @@ class Backend {
   // translated code), the common call in a block. Those two are written back before it (a device
   // reached through MMIO may read the clock, which in deterministic mode is the retired count;
   // EFLAGS.AC decides #AC); only code_changed is read back after.
-  static bool reads_only_count_and_eflags(const llvm::CallBase& call) {
+  static bool is_mmu_slow_path(const llvm::CallBase& call) {
     const llvm::Function* callee = call.getCalledFunction();
     return callee && callee->getName().contains("3Cpu11access_slow");
   }
@@ -1047,7 +1047,7 @@ class Backend {
           simple = store->isSimple();
         } else if (auto* call = llvm::dyn_cast<llvm::CallBase>(&inst)) {
           if (!call->mayReadOrWriteMemory()) continue;
-          if (reads_only_count_and_eflags(*call)) {
+          if (is_mmu_slow_path(*call)) {
             slow_path_calls.push_back(call);
             continue;
           }
@@ -1148,7 +1148,7 @@ class Backend {
     }
     const bool tracked = by_index.size() <= 64;
     const u64 all = tracked && by_index.size() < 64 ? (u64{1} << by_index.size()) - 1 : ~u64{0};
-    // What the MMU's slow path reads (reads_only_count_and_eflags): the retired count and EFLAGS.
+    // What the MMU's slow path reads (is_mmu_slow_path): the retired count and EFLAGS.
     u64 slow_path_fields = 0;
     for (const int64_t offset : {promotable_.back().begin, promotable_.front().begin})
       if (const auto field = fields.find(offset); field != fields.end())
