@@ -825,6 +825,17 @@ class Backend {
     return callee && callee->getName().contains("3Cpu11access_slow");
   }
 
+  // Calls that neither read nor write a promoted field, so they need nothing written back before
+  // them and nothing read again after: the segment limit and type check's slow path (SDM Vol. 3A,
+  // 5.3; Cpu::check_segment settles a flat segment's accesses inline unless they may wrap past
+  // 4 GiB), which reads the segment caches and on a violation records the #GP or #SS in
+  // Cpu::pending. Nearly every memory operand carries this call; as a barrier it stored and
+  // reloaded every promoted field around it.
+  static bool touches_no_promoted_field(const llvm::CallBase& call) {
+    const llvm::Function* callee = call.getCalledFunction();
+    return callee && callee->getName().contains("3Cpu18check_segment_slow");
+  }
+
   // For a function marked kAssumeAttribute: the loads of the fields EntryAssumptions covers
   // become constants (a segment's `flat` true and its base 0, the privilege and its TLB set),
   // and EFLAGS is read with AC clear, so InstCombine folds a memory operand's segment check and
@@ -1051,6 +1062,7 @@ class Backend {
             slow_path_calls.push_back(call);
             continue;
           }
+          if (touches_no_promoted_field(*call)) continue;
           bool touches_cpu = !call->onlyAccessesArgMemory();
           for (llvm::Value* arg : call->args())
             if (arg->getType()->isPointerTy() && based_on_cpu(arg)) touches_cpu = true;
