@@ -231,21 +231,22 @@ Block* Interpreter::lookup_or_build() {
 }
 
 Block* Interpreter::follow_link(const Block& from) {
-  Block* target = linked_block(from, cpu_, dispatch_.cache_generation);
+  Block* target = linked_block(from, cpu_, dispatch_);
   if (target) ++stats_.chained;
   return target;
 }
 
 Block* Interpreter::next_block(Block* from) {
-  const SegmentCache& cs = cpu_.s.sreg(Seg::CS);
   const u32 eip = cpu_.s.eip;
+  refresh_chain_context(cpu_, dispatch_);
   if (from)
     if (Block* linked = follow_link(*from)) return linked;
   Block* b = lookup_or_build();
   if (b && from && b->valid) {
+    refresh_chain_context(cpu_, dispatch_);  // building may have changed the cache
     Block::Link& l = from->links[from->next_link];
     from->next_link ^= 1;
-    l = {b, eip, cs.base, cpu_.user(), cpu_.tlb_generation(), dispatch_.cache_generation};
+    l = {b, eip, dispatch_.context_serial};
   }
   return b;
 }
@@ -374,8 +375,8 @@ bool Interpreter::install(const std::vector<BlockId>& members, bool code32, Comp
 }
 
 bool Interpreter::link_holds(const Block::Link& l) const {
-  return l.cs_base == cpu_.s.sreg(Seg::CS).base && l.user == cpu_.user() && l.tlb_generation == cpu_.tlb_generation() &&
-         l.cache_generation == dispatch_.cache_generation;
+  // The dispatcher looked up the block it runs now (next_block), so the serial is current.
+  return l.context == dispatch_.context_serial;
 }
 
 Region Interpreter::form_region(Block& hot) {
@@ -599,7 +600,11 @@ StopReason Interpreter::run(u64 max_instructions) {
 
 }  // namespace emu
 
-// Compiled code's between-block check (translator/jit/block_step.cpp), called by address.
-extern "C" [[gnu::used]] bool emu_may_run_next(const emu::Cpu& c, const emu::Block& last, const emu::DispatchState& d) {
-  return emu::may_run_next(c, last, d);
+// Compiled code's between-block check (translator/jit/block_step.cpp), called by address. When
+// it passes, compiled code clears Cpu::attention and chains on, so the chain context is brought
+// up to date here.
+extern "C" [[gnu::used]] bool emu_may_run_next(const emu::Cpu& c, const emu::Block& last, emu::DispatchState& d) {
+  if (!emu::may_run_next(c, last, d)) return false;
+  emu::refresh_chain_context(c, d);
+  return true;
 }

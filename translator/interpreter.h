@@ -44,10 +44,27 @@ struct EntryAssumptions {
 struct Block;
 class Interpreter;
 
+// What a link from one block to the next takes as unchanged since it was made: where and how
+// code is fetched (CS's base, limit and attributes, from its hidden part: SDM Vol. 3A, 3.4.3),
+// with which privilege, through which mappings (the TLB) and from which cache of blocks.
+struct ChainContext {
+  u32 cs_base = 0;
+  u32 cs_limit = 0;
+  u16 cs_attrs = 0;
+  bool user = false;
+  u64 tlb_generation = 0;
+  u64 cache_generation = 0;
+  bool operator==(const ChainContext&) const = default;
+};
+
 // The dispatcher's state that compiled code reads to chain from block to block without it.
 struct DispatchState {
   u64 cache_generation = 0;  // bumped whenever a block is invalidated or the cache flushed
-  u64 budget_end = 0;        // compiled code starts no block that would retire past this count
+  // A number for each ChainContext in turn (refresh_chain_context): a link records the number
+  // and holds while it is still the current one, one compare where the whole context was six.
+  u64 context_serial = 1;
+  ChainContext context_seen{};
+  u64 budget_end = 0;  // compiled code starts no block that would retire past this count
   bool stop_requested = false;
   const Block* last_block = nullptr;  // the last block compiled code ran to its end
   // Which member of its region the code about to be called starts at (Block::region_member).
@@ -141,30 +158,39 @@ struct Block {
 
   // Block chaining: the blocks that followed this one last time, so the dispatcher can skip
   // the address translation and the cache lookup. A link holds only while nothing it assumed
-  // changed: the TLB (mappings), the block cache, CS, and the privilege level of the fetch.
+  // changed: the ChainContext it was made in (DispatchState::context_serial then).
   struct Link {
     Block* target = nullptr;
     u32 eip = 0;
-    u32 cs_base = 0;
-    bool user = false;
-    u64 tlb_generation = 0;
-    u64 cache_generation = 0;
+    u64 context = 0;
   };
   Link links[2];
   u8 next_link = 0;
 };
 
+// Makes DispatchState::context_serial name the ChainContext there is now, taking the next
+// number when it differs from the one last seen. The dispatcher calls it before it follows or
+// makes a link, and compiled code (through emu_may_run_next) whenever Cpu::attention was set. In
+// between the context cannot change unseen: what changes the TLB or the block cache sets
+// attention, and only an instruction that ends a block changes CS or the privilege, after which
+// compiled code takes that path too (JIT: may_change_code_segment).
+inline void refresh_chain_context(const Cpu& cpu, DispatchState& d) {
+  const SegmentCache& cs = cpu.s.sreg(Seg::CS);
+  const ChainContext now{cs.base, cs.limit, cs.attrs, cpu.user(), cpu.tlb_generation(), d.cache_generation};
+  if (now == d.context_seen) return;
+  d.context_seen = now;
+  ++d.context_serial;
+}
+
 // The block `from`'s links name for CS:EIP, if one still holds; else nullptr. Shared by the
 // dispatcher and compiled code (translator/jit/block_step.cpp), so both chain the same way.
-[[gnu::always_inline]] inline Block* linked_block(const Block& from, const Cpu& cpu, u64 cache_generation) {
-  const SegmentCache& cs = cpu.s.sreg(Seg::CS);
+// DispatchState::context_serial must be current (refresh_chain_context). A link made in the same
+// context stands for the rest: the target was found for this CS:EIP then, so it decodes with CS's
+// operand size and lies within its limit, and the same linear address maps to the same code.
+[[gnu::always_inline]] inline Block* linked_block(const Block& from, const Cpu& cpu, const DispatchState& d) {
   const u32 eip = cpu.s.eip;
-  for (const Block::Link& l : from.links) {
-    if (l.target && l.eip == eip && l.cs_base == cs.base && l.user == cpu.user() &&
-        l.tlb_generation == cpu.tlb_generation() && l.cache_generation == cache_generation &&
-        l.target->code32 == cs.big() && eip <= cs.limit && cs.limit - eip >= l.target->byte_len - 1)
-      return l.target;
-  }
+  for (const Block::Link& l : from.links)
+    if (l.target && l.eip == eip && l.context == d.context_serial) return l.target;
   return nullptr;
 }
 
@@ -259,8 +285,8 @@ class Interpreter : public ExecutionEngine, public CodeWriteListener {
 
  private:
   Block* lookup_or_build();
-  // Whether `l` was made with the CS base, privilege, TLB and block cache there are now (what
-  // linked_block checks besides the target itself): region formation follows only such links.
+  // Whether `l` was made in the ChainContext there is now (what linked_block checks besides the
+  // EIP): region formation follows only such links.
   bool link_holds(const Block::Link& l) const;
   // The region to compile for the hot block `hot`, which CS:EIP points at; marks its members.
   Region form_region(Block& hot);

@@ -25,7 +25,8 @@ enum StepResult : int {
 // code calls it by address instead of carrying its tests (ten loads and branches) at every
 // block's end. It runs only when Cpu::attention is set (an event, a write to code, a mode
 // change), so the call costs nothing on the common path, and LLVM compiles it once, not per block.
-extern "C" bool emu_may_run_next(const emu::Cpu& c, const emu::Block& last, const emu::DispatchState& d);
+// When it passes it also brings DispatchState::context_serial up to date (refresh_chain_context).
+extern "C" bool emu_may_run_next(const emu::Cpu& c, const emu::Block& last, emu::DispatchState& d);
 
 extern "C" [[gnu::always_inline]] int emu_jit_step(emu::Cpu& c, const emu::DecodedInsn& i, emu::Handler fn) {
   using namespace emu;
@@ -53,23 +54,18 @@ extern "C" [[gnu::always_inline]] bool emu_jit_enter(const emu::Cpu& c, const em
 // two parts: once at the function's entry, that CS.base and EIP are those the region found the
 // member with and the CS limit covers every member (then each member's code is where the region found
 // it: same linear address, same page); and at every step, that nothing the members were found
-// with has changed since: the code segment, the privilege the code was fetched with, the TLB
-// (the same physical code) and the block cache (the same, still valid, blocks).
+// with has changed since: the chain context (the code segment, the privilege the code was
+// fetched with, the TLB, the block cache), whose serial is current whenever compiled code is
+// entered (the dispatcher refreshed it, or the code that chained here had it current).
 struct RegionContext {
-  emu::u32 cs_base;
-  emu::u32 cs_limit;
-  emu::u16 cs_attrs;
-  bool user;
-  emu::u64 tlb_generation;
-  emu::u64 cache_generation;
+  emu::u64 context_serial;
 };
 
 static_assert(sizeof(RegionContext) <= 32 && alignof(RegionContext) <= 8);  // the JIT allocates 32 bytes
 
-extern "C" [[gnu::always_inline]] void emu_jit_region_begin(const emu::Cpu& c, const emu::DispatchState& d,
+extern "C" [[gnu::always_inline]] void emu_jit_region_begin(const emu::Cpu&, const emu::DispatchState& d,
                                                             RegionContext& out) {
-  const emu::SegmentCache& cs = c.s.sreg(emu::Seg::CS);
-  out = {cs.base, cs.limit, cs.attrs, c.user(), c.tlb_generation(), d.cache_generation};
+  out = {d.context_serial};
 }
 
 // At the function's entry, at the member that starts at `entry_eip`: whether the region's
@@ -88,15 +84,12 @@ extern "C" [[gnu::always_inline]] bool emu_jit_region_entry_ok(const emu::Cpu& c
 // When the full checks pass, the state is again what the region was entered with and free of
 // events, so attention is cleared and the next step is a single test again.
 extern "C" [[gnu::always_inline]] bool emu_jit_region_continue(emu::Cpu& c, const emu::Block& block,
-                                                               const emu::DispatchState& d,
-                                                               const RegionContext& at_begin, bool context_may_change) {
-  using namespace emu;
+                                                               emu::DispatchState& d, const RegionContext& at_begin,
+                                                               bool context_may_change) {
   if (!context_may_change && c.attention == 0) [[likely]]
     return true;
-  const SegmentCache& cs = c.s.sreg(Seg::CS);
-  const bool ok = cs.base == at_begin.cs_base && cs.limit == at_begin.cs_limit && cs.attrs == at_begin.cs_attrs &&
-                  c.user() == at_begin.user && c.tlb_generation() == at_begin.tlb_generation &&
-                  d.cache_generation == at_begin.cache_generation && emu_may_run_next(c, block, d);
+  // emu_may_run_next refreshes the serial: it is the one at entry while the context is.
+  const bool ok = emu_may_run_next(c, block, d) && d.context_serial == at_begin.context_serial;
   if (ok) c.attention = 0;
   return ok;
 }
@@ -129,7 +122,7 @@ extern "C" [[gnu::always_inline]] emu::CompiledBlock emu_jit_next(emu::Cpu& c, c
     if (!emu_may_run_next(c, block, d)) return nullptr;
     c.attention = 0;
   }
-  Block* next = linked_block(block, c, d.cache_generation);
+  Block* next = linked_block(block, c, d);
   if (!next || !next->compiled) return nullptr;
   // Entered this often from other functions, the block may belong in a larger region: the
   // dispatcher, which runs it next, decides (Interpreter::reform_region).
