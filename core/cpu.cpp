@@ -194,6 +194,11 @@ bool Cpu::probe_translation(u32 lin, u32& phys) const {
   return const_cast<Cpu*>(this)->walk(lin, Access::Read, false, phys, w, g, l, false);
 }
 
+bool Cpu::access_slow_flat(Seg seg, u32 offset, unsigned size, Access access, u32* value) {
+  if (!check_segment_slow(seg, offset, size, access == Access::Write)) return false;
+  return access_slow(s_seg(seg).base + offset, size, access, value, user_);
+}
+
 bool Cpu::access_slow(u32 lin, unsigned size, Access access, u32* value, bool user) {
   // Alignment check: CR0.AM, EFLAGS.AC and CPL 3 (SDM Vol. 3A, 6.15 #AC).
   if (user && size > 1 && (lin & (size - 1)) && (s.cr0 & cr0::AM) && (s.flags.bits & eflags::AC)) return fault(kAC, 0);

@@ -177,15 +177,44 @@ class Cpu {
   // carrying a copy for every memory operand, which would make each block larger to compile.
   bool check_segment_slow(Seg s, u32 offset, u32 len, bool write);
 
+  // Through a flat segment whose base is page-aligned (what every 32-bit OS uses) the TLB's tag
+  // also settles the limit: an offset range wrapping past 4 GiB straddles the base in linear
+  // space, so it crosses a page boundary, and no tag matches an access that does. The one call
+  // on the way out (access_slow_flat) then makes the segment check before the paging one, in
+  // the SDM's order (Vol. 3A, 3.4 then 4).
   template <typename T>
   bool read(Seg s, u32 offset, T& out) {
-    if (!check_segment(s, offset, sizeof(T), false)) return false;
-    return read_linear(s_seg(s).base + offset, out);
+    const SegmentCache& c = s_seg(s);
+    if (!c.flat || (c.base & 0xFFF)) [[unlikely]] {
+      if (!check_segment_slow(s, offset, sizeof(T), false)) return false;
+      return read_linear(c.base + offset, out);
+    }
+    const u32 lin = c.base + offset;
+    const TlbEntry& e = tlb_entry(lin);
+    if (e.read_tag == last_byte_page(lin, sizeof(T)) && !may_alignment_fault(lin, sizeof(T))) [[likely]] {
+      std::memcpy(&out, reinterpret_cast<const u8*>(e.addend + lin), sizeof(T));
+      return true;
+    }
+    u32 v = 0;
+    if (!access_slow_flat(s, offset, sizeof(T), Access::Read, &v)) return false;
+    out = static_cast<T>(v);
+    return true;
   }
   template <typename T>
   bool write(Seg s, u32 offset, T value) {
-    if (!check_segment(s, offset, sizeof(T), true)) return false;
-    return write_linear(s_seg(s).base + offset, value);
+    const SegmentCache& c = s_seg(s);
+    if (!c.flat || (c.base & 0xFFF)) [[unlikely]] {
+      if (!check_segment_slow(s, offset, sizeof(T), true)) return false;
+      return write_linear(c.base + offset, value);
+    }
+    const u32 lin = c.base + offset;
+    const TlbEntry& e = tlb_entry(lin);
+    if (e.write_tag == last_byte_page(lin, sizeof(T)) && !may_alignment_fault(lin, sizeof(T))) [[likely]] {
+      std::memcpy(reinterpret_cast<u8*>(e.addend + lin), &value, sizeof(T));
+      return true;
+    }
+    u32 v = static_cast<u32>(value);
+    return access_slow_flat(s, offset, sizeof(T), Access::Write, &v);
   }
   // Checks that a later write of `len` bytes will succeed (segment and paging), without writing.
   // Instructions that write several places (PUSH m, ENTER, far CALL) probe first so a fault
@@ -406,6 +435,8 @@ class Cpu {
     return !c.is_code() && (c.attrs & desc::kWritable);
   }
   bool access_slow(u32 lin, unsigned size, Access access, u32* value, bool user);
+  // read's and write's way out through a flat segment: the limit check, then access_slow.
+  bool access_slow_flat(Seg s, u32 offset, unsigned size, Access access, u32* value);
   bool walk(u32 lin, Access access, bool user, u32& phys, bool& writable, bool& global, bool& large, bool set_bits);
   void deliver_real(u8 vector, u32 return_eip, bool& ok);
   bool deliver_protected(u8 vector, EventKind kind, bool has_error, u32 error, u32 return_eip);

@@ -174,13 +174,21 @@ TEST_CASE("system: flat data segments: a wrap past 4 GiB, a read-only segment, a
       {"word write wrapping past 4 GiB", "mov word [0xFFFFFFFF], ax", 0},
       {"write through a flat read-only data segment", "mov ax, 0x50\n mov es, ax\n mov [es:0x100], eax", 6},
       {"read through DS after it was loaded with null", "xor eax, eax\n mov ds, ax\n mov eax, [0x100]", 4},
+      // Cpu::read leaves the limit to the TLB's tag when the base is page-aligned (a wrap then
+      // crosses a page) and checks it first otherwise; page 0 is in the TLB before the wrap.
+      {"wrap past 4 GiB through a flat segment based at 0x1000",
+       "mov ax, 0x58\n mov es, ax\n mov eax, [es:0xFFFFF000]\n mov eax, [es:0xFFFFFFFE]", 12},
+      {"wrap past 4 GiB through a flat segment based at 0x800",
+       "mov ax, 0x60\n mov es, ax\n mov eax, [es:0xFFFFF800]\n mov [es:0xFFFFFFFD], eax", 12},
   };
   for (const Case& c : cases) {
     CAPTURE(c.name);
     SystemMachine m;
     m.protected_flat32();
     CHECK(m.cpu.s.sreg(Seg::DS).flat);
-    m.set_gdt_entry(0x50, TestMachine::descriptor(0, 0xFFFFF, 0xC091));  // data, read-only, 4 GiB
+    m.set_gdt_entry(0x50, TestMachine::descriptor(0, 0xFFFFF, 0xC091));       // data, read-only, 4 GiB
+    m.set_gdt_entry(0x58, TestMachine::descriptor(0x1000, 0xFFFFF, 0xC093));  // data, writable, 4 GiB
+    m.set_gdt_entry(0x60, TestMachine::descriptor(0x800, 0xFFFFF, 0xC093));
     install_gp_recorder(m);
     CHECK(m.run_asm(std::string(c.code) + "\n hlt") == StopReason::Halted);
     CHECK(m.read32(0x5040) == 0);

@@ -816,13 +816,16 @@ class Backend {
   }
 
   // Calls that read only the retired count and EFLAGS and write no promoted field but
-  // Cpu::code_changed: the MMU's slow path (a TLB miss, MMIO, a fault, a write to a page holding
-  // translated code), the common call in a block. Those two are written back before it (a device
+  // Cpu::code_changed: the MMU's slow path (Cpu::access_slow, or access_slow_flat, which makes the
+  // segment check first: a TLB miss, MMIO, a fault, a write to a page holding translated code),
+  // the common call in a block. Those two are written back before it (a device
   // reached through MMIO may read the clock, which in deterministic mode is the retired count;
   // EFLAGS.AC decides #AC); only code_changed is read back after.
   static bool is_mmu_slow_path(const llvm::CallBase& call) {
     const llvm::Function* callee = call.getCalledFunction();
-    return callee && callee->getName().contains("3Cpu11access_slow");
+    if (!callee) return false;
+    const llvm::StringRef name = callee->getName();
+    return name.contains("3Cpu11access_slow") || name.contains("3Cpu16access_slow_flat");
   }
 
   // Calls that neither read nor write a promoted field, so they need nothing written back before
