@@ -243,7 +243,7 @@ class Backend {
       const std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
       perf_map_ = std::fopen(path.c_str(), "w");
     }
-    return true;
+    return make_slow_path_trampolines(error);
   }
 
   ~Backend() {
@@ -692,6 +692,56 @@ class Backend {
   // What is left undefined after optimisation is the emu binary's: the handlers and helpers that
   // were not inlined, core/ (the MMU's slow paths, segment loads) and the C++ runtime. Calls go
   // to them by absolute address, so no module needs symbol resolution or stubs (DESIGN §3).
+  // The MMU's slow path is called from nearly every memory operand's miss branch, with the guest
+  // registers live in host registers all around it. Called with the C convention, each such call
+  // site saves and restores every caller-saved register that holds one (and the register
+  // allocator splits their live ranges there: most of its time). So compiled code calls it
+  // through a trampoline with LLVM's preserve_most convention, which saves what it clobbers
+  // itself, once; the call sites then keep their registers. Made once, here.
+  bool make_slow_path_trampolines(std::string& error) {
+    llvm::LLVMContext& ctx = *context_->getContext();
+    auto module = std::make_unique<llvm::Module>("emu_trampolines", ctx);
+    module->setDataLayout(target_machine_->createDataLayout());
+    std::vector<std::pair<std::string, std::string>> made;  // callee, trampoline
+    for (llvm::Function& target : *library_) {
+      if (!is_mmu_slow_path_name(target.getName()) || !target.isDeclaration()) continue;
+      const u64 address = host_address(target.getName().str());
+      if (!address) continue;  // then bind_externals reports it, if a block calls it
+      const std::string name = "emu_trampoline_" + std::to_string(made.size());
+      llvm::Function* t =
+          llvm::Function::Create(target.getFunctionType(), llvm::GlobalValue::ExternalLinkage, name, *module);
+      t->setAttributes(target.getAttributes());
+      t->setCallingConv(llvm::CallingConv::PreserveMost);
+      t->addFnAttr(llvm::Attribute::NoInline);
+      llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", t));
+      std::vector<llvm::Value*> args;
+      for (llvm::Argument& a : t->args()) args.push_back(&a);
+      llvm::CallInst* call = b.CreateCall(
+          target.getFunctionType(),
+          llvm::ConstantExpr::getIntToPtr(llvm::ConstantInt::get(b.getInt64Ty(), address), b.getPtrTy()), args);
+      call->setAttributes(target.getAttributes());
+      if (t->getReturnType()->isVoidTy())
+        b.CreateRetVoid();
+      else
+        b.CreateRet(call);
+      made.emplace_back(target.getName().str(), name);
+    }
+    if (made.empty()) return true;
+    if (auto err = jit_->addIRModule(llvm::orc::ThreadSafeModule(std::move(module), *context_))) {
+      error = "JIT: " + llvm::toString(std::move(err));
+      return false;
+    }
+    for (const auto& [callee, name] : made) {
+      auto sym = jit_->lookup(name);
+      if (!sym) {
+        error = "JIT: " + llvm::toString(sym.takeError());
+        return false;
+      }
+      trampolines_[callee] = sym->getValue();
+    }
+    return true;
+  }
+
   bool bind_externals(llvm::Module& m, std::string& error) {
     llvm::LLVMContext& ctx = m.getContext();
     std::vector<llvm::GlobalValue*> externals;
@@ -700,6 +750,21 @@ class Backend {
     for (llvm::GlobalVariable& g : m.globals())
       if (g.isDeclaration() && !g.use_empty()) externals.push_back(&g);
     for (llvm::GlobalValue* g : externals) {
+      if (const auto t = trampolines_.find(g->getName().str()); t != trampolines_.end()) {
+        // Every use is a direct call (the slow path's address is never taken in the semantics).
+        bool calls_only = true;
+        for (llvm::User* u : g->users()) {
+          auto* call = llvm::dyn_cast<llvm::CallBase>(u);
+          if (!call || call->getCalledOperand() != g) calls_only = false;
+        }
+        if (calls_only) {
+          for (llvm::User* u : g->users())
+            llvm::cast<llvm::CallBase>(u)->setCallingConv(llvm::CallingConv::PreserveMost);
+          g->replaceAllUsesWith(llvm::ConstantExpr::getIntToPtr(
+              llvm::ConstantInt::get(llvm::Type::getInt64Ty(ctx), t->second), g->getType()));
+          continue;
+        }
+      }
       const u64 address = host_address(g->getName().str());
       if (!address) {
         error = "no address for " + g->getName().str();
@@ -823,8 +888,9 @@ class Backend {
   // EFLAGS.AC decides #AC); only code_changed is read back after.
   static bool is_mmu_slow_path(const llvm::CallBase& call) {
     const llvm::Function* callee = call.getCalledFunction();
-    if (!callee) return false;
-    const llvm::StringRef name = callee->getName();
+    return callee && is_mmu_slow_path_name(callee->getName());
+  }
+  static bool is_mmu_slow_path_name(llvm::StringRef name) {
     return name.contains("3Cpu11access_slow") || name.contains("3Cpu16access_slow_flat");
   }
 
@@ -1324,6 +1390,7 @@ class Backend {
   JitOptions options_;
   ElfSymbols symbols_;
   std::unique_ptr<llvm::orc::ThreadSafeContext> context_;
+  std::unordered_map<std::string, u64> trampolines_;  // the MMU's slow path: name -> trampoline
   std::unique_ptr<llvm::Module> library_;
   llvm::Function* step_ = nullptr;
   llvm::Function* enter_ = nullptr;
